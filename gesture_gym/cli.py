@@ -8,6 +8,7 @@ import sys
 
 # module -> it defines add_commands(subparsers); a missing module is skipped so the CLI still works
 COMMAND_MODULES = (
+    "gesture_gym.demo",
     "gesture_gym.data.cli",
     "gesture_gym.motion.cli",
     "gesture_gym.metrics.cli",

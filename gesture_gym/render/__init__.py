@@ -1,0 +1,1 @@
+"""Stick-figure frames and plots (matplotlib, imported lazily by callers)."""
