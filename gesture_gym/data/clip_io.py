@@ -75,7 +75,9 @@ def load_clip(path: Path) -> Clip:
     try:
         meta = json.loads(data.pop("meta").tobytes())
         if meta.get("format") != FORMAT_VERSION:
-            raise ClipFileError(f"{path}: clip format {meta.get('format')}, expected {FORMAT_VERSION}")
+            raise ClipFileError(
+                f"{path}: clip format {meta.get('format')}, expected {FORMAT_VERSION}"
+            )
         features = AudioFeatures.from_arrays(
             {k[5:]: v for k, v in data.items() if k.startswith("feat/")}
         )
@@ -96,4 +98,6 @@ def load_clip(path: Path) -> Clip:
             tokens={k[4:]: v for k, v in data.items() if k.startswith("tok/")},
         )
     except (KeyError, TypeError, json.JSONDecodeError) as e:
-        raise ClipFileError(f"{path}: clip file is missing or has a malformed entry ({e})") from None
+        raise ClipFileError(
+            f"{path}: clip file is missing or has a malformed entry ({e})"
+        ) from None

@@ -16,7 +16,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from gesture_gym.audio import extract_features
+from gesture_gym.audio import FEATURES_VERSION, extract_features
 from gesture_gym.cache import cache_dir
 from gesture_gym.data.clip import Clip
 from gesture_gym.data.clip_io import ClipFileError, load_clip, save_clip
@@ -53,9 +53,9 @@ class ProceduralCorpus(Sequence[Clip]):
         self.name, self.split, self.seed = name, split, int(seed)
         size = self.generator.split_sizes[split]
         self._n = size if n_clips is None else min(int(n_clips), size)
-        self.folder = cache_dir(
-            "corpora", f"{name}-v{self.generator.version}-seed{self.seed}", split
-        )
+        # keyed by generator and feature versions, so a change to either never reads stale clips
+        version = f"v{self.generator.version}-{FEATURES_VERSION}"
+        self.folder = cache_dir("corpora", f"{name}-{version}-seed{self.seed}", split)
         self._memory: OrderedDict[int, Clip] = OrderedDict()
 
     @property
@@ -150,7 +150,9 @@ class ProceduralCorpus(Sequence[Clip]):
                 bar.update()
         else:
             with ProcessPoolExecutor(workers) as pool:
-                for _ in pool.map(_build_one, [(self.name, self.split, self.seed, i) for i in todo]):
+                for _ in pool.map(
+                    _build_one, [(self.name, self.split, self.seed, i) for i in todo]
+                ):
                     bar.update()
         bar.close()
         return len(todo)
@@ -202,7 +204,9 @@ def load_corpus(
 
         fmt, _, path = name.partition(":")
         if fmt not in READERS:
-            raise KeyError(f"unknown data set format {fmt!r} in {name!r}; formats: {sorted(READERS)}")
+            raise KeyError(
+                f"unknown data set format {fmt!r} in {name!r}; formats: {sorted(READERS)}"
+            )
         clips = READERS[fmt](Path(os.path.expanduser(path)), split, fps=fps)
         return clips if n_clips is None else clips[:n_clips]
     return ProceduralCorpus(name, split, seed, n_clips)

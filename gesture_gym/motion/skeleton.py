@@ -21,7 +21,7 @@ class Skeleton:
     name: str
     joint_names: tuple[str, ...]
     parents: tuple[int, ...]
-    offsets: np.ndarray  # (J, 3) rest offset of each joint from its parent; the root's is its rest position
+    offsets: np.ndarray  # (J, 3) offsets from the parent; the root's is its rest position
     parts: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -35,13 +35,19 @@ class Skeleton:
         if len(set(self.joint_names)) != n:
             raise ValueError(f"skeleton {self.name!r}: duplicate joint names")
         if self.parents[0] != -1 or any(not (-1 < p < j) for j, p in enumerate(self.parents) if j):
-            raise ValueError(f"skeleton {self.name!r}: the root must come first and parents before children")
+            raise ValueError(
+                f"skeleton {self.name!r}: the root must come first and parents before children"
+            )
         for part, idx in self.parts.items():
             if not idx or any(not 0 <= i < n for i in idx):
-                raise ValueError(f"skeleton {self.name!r}: part {part!r} has joint indices outside 0..{n - 1}")
+                raise ValueError(
+                    f"skeleton {self.name!r}: part {part!r} has joint indices outside 0..{n - 1}"
+                )
         offsets.setflags(write=False)
         object.__setattr__(self, "offsets", offsets)
-        object.__setattr__(self, "parts", {k: tuple(int(i) for i in v) for k, v in self.parts.items()})
+        object.__setattr__(
+            self, "parts", {k: tuple(int(i) for i in v) for k, v in self.parts.items()}
+        )
 
     @property
     def n_joints(self) -> int:
