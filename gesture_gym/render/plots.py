@@ -54,10 +54,12 @@ def plot_clip(clip: Clip, path: Path, n_key_frames: int = 8) -> Path:
     for k, f in enumerate(frames):
         pose = clip.motion[f] - np.array([root[k, 0], 0.0, root[k, 2]])
         draw_pose(ax_keys, pose, clip.skeleton, offset_x=k * spacing)
-        ax_keys.text(k * spacing, ax_keys.get_ylim()[0], f"{f / clip.fps:.1f}s", ha="center", fontsize=7)
+        ax_keys.text(
+            k * spacing, ax_keys.get_ylim()[0], f"{f / clip.fps:.1f}s", ha="center", fontsize=7
+        )
     ax_keys.set_aspect("equal")
     ax_keys.axis("off")
-    ax_keys.set_title("key frames (front view; red = left side)")
+    ax_keys.set_title("key frames (front view; red = the body's left)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -14,11 +14,16 @@ def _side(name: str) -> str:
 
 
 def front_view(positions: np.ndarray) -> np.ndarray:
-    """(..., 3) -> (..., 2) screen coordinates seen from in front of the body (it faces +z)."""
-    return np.stack([-positions[..., 0], positions[..., 1]], axis=-1)
+    """(..., 3) -> (..., 2) screen coordinates of a camera in front of the body, looking at it.
+
+    The body faces +z, so its left (+x) appears on the viewer's right, as when facing a person.
+    """
+    return np.stack([positions[..., 0], positions[..., 1]], axis=-1)
 
 
-def draw_pose(ax, positions: np.ndarray, skeleton: Skeleton, offset_x: float = 0.0, lw: float = 2.0):
+def draw_pose(
+    ax, positions: np.ndarray, skeleton: Skeleton, offset_x: float = 0.0, lw: float = 2.0
+):
     """Draw bones of one (J, 3) pose onto ``ax`` (front view), shifted by ``offset_x`` metres."""
     xy = front_view(np.asarray(positions))
     xy[:, 0] += offset_x
