@@ -5,7 +5,7 @@ rewards, tokenizers and metrics pick up in real data:
 
 - Speech: phrases of words from a Zipf-weighted pseudo-English lexicon (function, content and
   semantic words), each word with a fixed phonology (vowels, onset consonants) so it always
-  sounds alike. A Klatt-style cascade formant synthesiser voices each syllable: a Rosenberg
+  sounds alike. A Klatt-style cascade formant synthesiser voices each syllable: a Rosenberg-type
   glottal pulse train follows a pitch contour (declination over each phrase, a pitch accent on
   every stressed syllable, a final fall or question rise), three vowel formants shape it, and
   fricative or plosive noise bursts mark consonant onsets. Stressed syllables are louder and
@@ -347,19 +347,23 @@ def _glottal_cycles(rng: np.random.Generator, plan: SpeechPlan, speaker: Speaker
 
 
 def _glottal_pulses(cycles: np.ndarray) -> np.ndarray:
-    """Derivative of a Rosenberg glottal flow (opening 40%, closing 16% of a cycle)."""
-    phase = cycles % 1.0
-    opening = phase < 0.4
-    c = np.cos(np.pi * np.where(opening, phase / 0.4, (phase - 0.4) / 0.32))
-    flow = np.where(opening, 0.5 * (1.0 - c), np.where(phase < 0.56, c, 0.0))
+    """Derivative of a Rosenberg-type glottal flow: a smooth opening over 40% of each cycle, then
+    a parabolic closing over 16% that ends abruptly (the source of the harmonics)."""
+    phase = cycles - np.floor(cycles)
+    x = np.minimum(phase * 2.5, 1.0)
+    y = np.clip((phase - 0.4) * 6.25, 0.0, 1.0)
+    flow = x * x * (3.0 - 2.0 * x) - y * y
     return np.diff(flow, prepend=flow[0])
 
 
+def _smoothstep(u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
 def _envelope(u: np.ndarray, attack: float, release: float) -> np.ndarray:
-    """Raised-cosine attack and release at positions u in [0, 1] through a segment."""
-    up = np.clip(u / attack, 0.0, 1.0)
-    down = np.clip((1.0 - u) / release, 0.0, 1.0)
-    return 0.25 * (1.0 - np.cos(np.pi * up)) * (1.0 - np.cos(np.pi * down))
+    """Smooth attack and release at positions u in [0, 1] through a segment."""
+    return _smoothstep(u / attack) * _smoothstep((1.0 - u) / release)
 
 
 def _spans(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -380,7 +384,7 @@ def synthesize_speech(rng: np.random.Generator, plan: SpeechPlan, speaker: Speak
     formants = np.where(plan.stressed[:, None], formants, 0.5 * (formants + SCHWA * scale))
     sos = _formant_sos(formants * rng.uniform(0.95, 1.05, formants.shape))
     gain = 10.0 ** (plan.level / 20.0)
-    breath = rng.uniform(0.02, 0.06)
+    breath = rng.uniform(0.004, 0.012)  # a little aspiration noise
     a, v, b = np.round(np.stack([plan.syl_start, plan.syl_vowel, plan.syl_end]) * SAMPLE_RATE)
     a, v, b = a.astype(int), v.astype(int), b.astype(int)
     lo = np.where(plan.onset == NASAL, a, v)  # a nasal is a quiet voiced murmur before its vowel
@@ -782,7 +786,7 @@ class SpeechGestureGenerator:
     """
 
     name = "speech-gesture"
-    version = "1"
+    version = "2"
     fps = FPS
     sample_rate = SAMPLE_RATE
     skeleton = UPPER_BODY
