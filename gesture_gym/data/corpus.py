@@ -166,7 +166,7 @@ class ProceduralCorpus(Sequence[Clip]):
             for c in clips
             for seg in c.annotations.get("gestures", c.annotations.get("moves", []))
         )
-        return {
+        summary: dict[str, Any] = {
             "corpus": self.name,
             "split": self.split,
             "clips": len(clips),
@@ -176,8 +176,10 @@ class ProceduralCorpus(Sequence[Clip]):
             "skeleton": f"{self.skeleton.name} ({self.skeleton.n_joints} joints)",
             key + "s": dict(sorted(Counter(str(c.annotations.get(key)) for c in clips).items())),
             "labels": dict(labels.most_common()),
-            "words": sum(len(c.words) for c in clips),
         }
+        if self.generator.audio_kind == "speech":
+            summary["words"] = sum(len(c.words) for c in clips)
+        return summary
 
 
 def _build_one(args: tuple[str, str, int, int]) -> None:
