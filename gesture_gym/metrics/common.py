@@ -1,0 +1,80 @@
+"""Input checks, frame-rate conversion and beat matching shared by the metrics.
+
+Every reference states its parameters in frames at its own frame rate (AIST++ at 60 fps, BEAT2
+at 30 fps, RACER at 20 fps). They are converted here to the motion's frame rate, so a metric
+means the same in seconds whatever the rate; at the reference rate the conversion is exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_fps(fps: float, name: str = "fps") -> float:
+    fps = float(fps)
+    if not np.isfinite(fps) or fps <= 0:
+        raise ValueError(f"{name} must be a positive frame rate, got {fps!r}")
+    return fps
+
+
+def as_motion(
+    motion: np.ndarray, name: str = "motion", *, n_joints: int | None = None, min_frames: int = 2
+) -> np.ndarray:
+    """``motion`` as a (T, J, 3) float64 array, or a ValueError naming what is wrong."""
+    m = np.asarray(motion, dtype=np.float64)
+    if m.ndim != 3 or m.shape[2] != 3:
+        raise ValueError(
+            f"{name}: expected (frames, joints, 3) joint positions, got shape {m.shape}"
+        )
+    if n_joints is not None and m.shape[1] != n_joints:
+        raise ValueError(f"{name}: {m.shape[1]} joints, this metric needs {n_joints} (SMPL-24)")
+    if m.shape[0] < min_frames:
+        raise ValueError(f"{name}: {m.shape[0]} frame(s), this metric needs at least {min_frames}")
+    if not np.all(np.isfinite(m)):
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return m
+
+
+def scaled_frames(frames: float, reference_fps: float, fps: float) -> float:
+    """A duration given as ``frames`` at ``reference_fps``, in frames at ``fps``."""
+    return frames * check_fps(fps) / reference_fps
+
+
+def whole_frames(frames: int, reference_fps: float, fps: float) -> int:
+    """Like scaled_frames, rounded, and at least 1 (a window or neighbourhood size)."""
+    return max(1, round(scaled_frames(frames, reference_fps, fps)))
+
+
+def as_times(times: np.ndarray | None, name: str) -> np.ndarray:
+    """Beat or onset times in seconds as a sorted 1-D float64 array."""
+    if times is None:
+        raise ValueError(f"{name}: no beat/onset times given (this metric needs the audio's)")
+    t = np.asarray(times, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"{name}: contains NaN or infinite times")
+    return np.sort(t)
+
+
+def nearest_distance(queries: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """For each query, the distance to the nearest target (inf when there are no targets)."""
+    q = np.asarray(queries, dtype=np.float64)
+    t = np.sort(np.asarray(targets, dtype=np.float64))
+    if t.size == 0:
+        return np.full(q.shape, np.inf)
+    i = np.clip(np.searchsorted(t, q), 1, t.size - 1) if t.size > 1 else np.zeros(q.shape, int)
+    d = np.abs(q - t[i])
+    if t.size > 1:
+        d = np.minimum(d, np.abs(q - t[i - 1]))
+    return d
+
+
+def gaussian_hit_rate(queries: np.ndarray, targets: np.ndarray, sigma: float) -> float:
+    """Mean over queries of exp(-d^2 / (2 sigma^2)), d = distance to the nearest target.
+
+    The common core of Bailando's and FACT's BAS and EMAGE's BC (``GAHR``); no queries gives 0
+    (the references divide by zero there), no targets gives 0 for every query.
+    """
+    if len(queries) == 0:
+        return 0.0
+    d = nearest_distance(queries, targets)
+    return float(np.mean(np.exp(-(d**2) / (2.0 * sigma**2))))
