@@ -53,8 +53,7 @@ def _plot(args: argparse.Namespace) -> int:
     from gesture_gym.render.plots import plot_clip
 
     corpus = load_corpus(args.corpus, args.split, seed=args.seed)
-    index = corpus.index_of(args.clip) if isinstance(corpus, ProceduralCorpus) else None
-    clip = corpus[index] if index is not None else next(c for c in corpus if c.id == args.clip)
+    clip = corpus[corpus.index_of(args.clip)]
     out = args.out or Path(f"{clip.id.replace('/', '_')}.png")
     print(plot_clip(clip, out))
     return 0
@@ -84,7 +83,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     plot = cmds.add_parser("plot", help="PNG of one clip: audio, beats, joint speed, key frames")
     plot.add_argument("corpus")
-    plot.add_argument("clip", help="clip index or id, e.g. 3 or speech-gesture/train/00003")
+    plot.add_argument(
+        "clip",
+        help="clip id or name, e.g. speech-gesture/train/00003, or an index for the embedded corpora",
+    )
     common(plot)
     plot.add_argument("--out", type=Path, default=None)
     plot.set_defaults(func=_plot)

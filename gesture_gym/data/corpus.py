@@ -8,18 +8,16 @@ one clip, not the whole corpus. ``"<format>:<path>"`` names a real data set inst
 from __future__ import annotations
 
 import os
-from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 
 from gesture_gym.audio import FEATURES_VERSION, extract_features
 from gesture_gym.cache import cache_dir
 from gesture_gym.data.clip import Clip
-from gesture_gym.data.clip_io import ClipFileError, load_clip, save_clip
+from gesture_gym.data.lazy import LazyClips
 from gesture_gym.data.procedural.base import ProceduralGenerator
 
 SPLITS = ("train", "val", "test", "unseen")
@@ -41,10 +39,8 @@ def procedural_generator(name: str) -> ProceduralGenerator:
     )
 
 
-class ProceduralCorpus(Sequence[Clip]):
-    """One split of an embedded corpus; clips are made on first access and cached on disk."""
-
-    _MEMORY_CLIPS = 16  # recently read clips kept in memory (an env re-reads its clips often)
+class ProceduralCorpus(LazyClips):
+    """One split of an embedded corpus; clips are generated on first access and cached on disk."""
 
     def __init__(self, name: str, split: str = "train", seed: int = 0, n_clips: int | None = None):
         self.generator = procedural_generator(name)
@@ -52,11 +48,11 @@ class ProceduralCorpus(Sequence[Clip]):
             raise KeyError(f"corpus {name!r} has no split {split!r}; splits: {SPLITS}")
         self.name, self.split, self.seed = name, split, int(seed)
         size = self.generator.split_sizes[split]
-        self._n = size if n_clips is None else min(int(n_clips), size)
+        n = size if n_clips is None else min(int(n_clips), size)
         # keyed by generator and feature versions, so a change to either never reads stale clips
         version = f"v{self.generator.version}-{FEATURES_VERSION}"
         self.folder = cache_dir("corpora", f"{name}-{version}-seed{self.seed}", split)
-        self._memory: OrderedDict[int, Clip] = OrderedDict()
+        super().__init__(f"{name}/{split}", range(n))
 
     @property
     def fps(self) -> float:
@@ -66,56 +62,21 @@ class ProceduralCorpus(Sequence[Clip]):
     def skeleton(self):
         return self.generator.skeleton
 
-    def __len__(self) -> int:
-        return self._n
-
-    @overload
-    def __getitem__(self, i: int) -> Clip: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Clip]: ...
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self._n))]
-        if not -self._n <= i < self._n:
-            raise IndexError(f"{self.name}/{self.split} has {self._n} clips; index {i}")
-        i %= self._n
-        clip = self._memory.pop(i, None) or self._read_or_make(i)
-        self._memory[i] = clip
-        if len(self._memory) > self._MEMORY_CLIPS:
-            self._memory.popitem(last=False)
-        return clip
-
-    def __iter__(self) -> Iterator[Clip]:
-        return (self[i] for i in range(self._n))
-
-    def clip_id(self, i: int) -> str:
-        return f"{self.name}/{self.split}/{i:05d}"
+    def clip_name(self, i: int) -> str:
+        return f"{self.items[i]:05d}"
 
     def index_of(self, clip_id: str) -> int:
-        """Index of a clip id (or of a bare index given as a string)."""
-        text = clip_id.rsplit("/", 1)[-1]
-        if not text.isdigit() or not 0 <= int(text) < self._n:
-            raise KeyError(f"{self.name}/{self.split} has no clip {clip_id!r} (0..{self._n - 1})")
-        return int(text)
+        """Index of a clip id, its last part ("00003") or a bare index given as a string ("3")."""
+        name = clip_id.removeprefix(f"{self.label}/")
+        return super().index_of(f"{int(name):05d}" if name.isdigit() else clip_id)
 
     def path(self, i: int) -> Path:
-        return self.folder / f"{i:05d}.npz"
-
-    def _read_or_make(self, i: int) -> Clip:
-        path = self.path(i)
-        if path.exists():
-            try:
-                return load_clip(path)
-            except ClipFileError:
-                pass  # a torn or stale cache entry is rebuilt below
-        clip = self.make(i)
-        save_clip(path, clip)
-        return clip
+        return self.folder / f"{self.clip_name(i)}.npz"
 
     def make(self, i: int) -> Clip:
         """Generate clip i (audio, motion, features) without touching the cache."""
         g = self.generator
-        out = g.generate(self.seed, self.split, i)
+        out = g.generate(self.seed, self.split, self.items[i])
         clip_id = self.clip_id(i)
         features = extract_features(
             out.audio, g.sample_rate, g.fps, kind=g.audio_kind, n_frames=out.motion.shape[0],
@@ -134,28 +95,6 @@ class ProceduralCorpus(Sequence[Clip]):
             words=out.words,
             annotations=out.annotations,
         )
-
-    def missing(self) -> list[int]:
-        return [i for i in range(self._n) if not self.path(i).exists()]
-
-    def build(self, workers: int = 1, progress: bool = True) -> int:
-        """Generate and cache every missing clip; returns how many were made."""
-        from tqdm import tqdm
-
-        todo = self.missing()
-        bar = tqdm(total=len(todo), desc=f"{self.name}/{self.split}", disable=not progress)
-        if workers <= 1 or len(todo) < 4:
-            for i in todo:
-                save_clip(self.path(i), self.make(i))
-                bar.update()
-        else:
-            with ProcessPoolExecutor(workers) as pool:
-                for _ in pool.map(
-                    _build_one, [(self.name, self.split, self.seed, i) for i in todo]
-                ):
-                    bar.update()
-        bar.close()
-        return len(todo)
 
     def summary(self) -> dict[str, Any]:
         """Counts and durations of this split (reads or generates every clip)."""
@@ -182,16 +121,10 @@ class ProceduralCorpus(Sequence[Clip]):
         return summary
 
 
-def _build_one(args: tuple[str, str, int, int]) -> None:
-    name, split, seed, i = args
-    corpus = ProceduralCorpus(name, split, seed)
-    save_clip(corpus.path(i), corpus.make(i))
-
-
 def load_corpus(
     name: str, split: str = "train", *, seed: int = 0, n_clips: int | None = None,
     fps: float | None = None,
-) -> Sequence[Clip]:  # fmt: skip
+) -> LazyClips:  # fmt: skip
     """Clips of an embedded corpus ("speech-gesture", "music-dance") or a data set ("beat2:/path").
 
     Args:

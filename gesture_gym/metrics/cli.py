@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
     from gesture_gym.metrics.evaluate import MotionSample
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
-
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
     """A GitHub markdown table of ``df`` (index as the first column)."""
@@ -45,7 +43,9 @@ def load_samples(folder: Path, protocol: str, fps: float | None = None) -> list[
     (T, J, 3) joint positions in metres, ``fps`` (or ``--fps``) and optionally ``beats`` and
     ``onsets`` (seconds). Without them, an audio file of the same name beside it supplies them.
     """
+    from gesture_gym.audio import features_for_file
     from gesture_gym.data.clip_io import load_clip
+    from gesture_gym.data.readers.common import find_audio
     from gesture_gym.metrics.evaluate import MotionSample
 
     folder = Path(folder)
@@ -73,25 +73,14 @@ def load_samples(folder: Path, protocol: str, fps: float | None = None) -> list[
             raise ValueError(f"{path}: no 'fps' entry; pass --fps")
         beats, onsets = data.get("beats"), data.get("onsets")
         if beats is None or onsets is None:
-            audio = next(
-                (path.with_suffix(s) for s in AUDIO_SUFFIXES if path.with_suffix(s).exists()), None
-            )
-            if audio is not None:
-                beats, onsets = _audio_timing(audio, rate, len(data["motion"]), protocol)
+            audio = find_audio(path.parent, path.stem)
+            if audio is not None:  # librosa beats for dance, onsets for speech (cached)
+                kind = "music" if protocol == "aist" else "speech"
+                feats = features_for_file(audio, rate, kind, n_frames=len(data["motion"]))
+                beats = feats.beats if beats is None else beats
+                onsets = feats.onsets if onsets is None else onsets
         samples.append(MotionSample(data["motion"], rate, beats, onsets, str(path)))
     return samples
-
-
-def _audio_timing(
-    path: Path, fps: float, n_frames: int, protocol: str
-) -> tuple[np.ndarray, np.ndarray]:
-    from gesture_gym.audio.features import extract_features
-    from gesture_gym.audio.io import load_audio
-
-    audio, sr = load_audio(path)
-    kind = "music" if protocol == "aist" else "speech"
-    feats = extract_features(audio, sr, fps, kind=kind, n_frames=n_frames, source=str(path))
-    return feats.beats, feats.onsets
 
 
 def _eval(args: argparse.Namespace) -> int:

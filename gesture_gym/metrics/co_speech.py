@@ -9,7 +9,8 @@ FGD lives in ``gesture_gym.metrics.fgd``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.signal import argrelextrema
@@ -101,6 +102,7 @@ def beat_consistency(
     *,
     mean_velocity: np.ndarray | None = None,
     joints: Sequence[int] | None = None,
+    corrected: bool = False,
 ) -> float:
     """EMAGE's BC of one clip: how well audio onsets are met by motion beats.
 
@@ -109,21 +111,17 @@ def beat_consistency(
     where that normalised speed exceeds 0.3; the first and last 2 s are ignored. The score is
     the mean over onsets (seconds, librosa onset_detect) of exp(-d^2 / (2 * 0.3^2)), d = seconds
     to the joint's nearest motion beat (a joint without beats scores 0), averaged over
-    ``joints`` (EMAGE: BC_JOINTS). No onsets gives 0 (EMAGE divides by zero).
+    ``joints`` (EMAGE: BC_JOINTS). No onsets gives 0 (EMAGE divides by zero). ``corrected``
+    tests the speed threshold at the beat's own frame (see _bc_parts).
     """
-    return _bc_parts(motion, onsets, fps, mean_velocity, joints, corrected=False)[0]
+    return _bc_parts(motion, onsets, fps, mean_velocity, joints, corrected)[0]
 
 
 def beat_consistency_corrected(
-    motion: np.ndarray,
-    onsets: np.ndarray,
-    fps: float = EMAGE_FPS,
-    *,
-    mean_velocity: np.ndarray | None = None,
-    joints: Sequence[int] | None = None,
+    motion: np.ndarray, onsets: np.ndarray, fps: float = EMAGE_FPS, **options: Any
 ) -> float:
-    """BC with the speed threshold tested at the motion beat's own frame (see _bc_parts)."""
-    return _bc_parts(motion, onsets, fps, mean_velocity, joints, corrected=True)[0]
+    """BC with the speed threshold tested at the motion beat's own frame, not 2 s earlier."""
+    return beat_consistency(motion, onsets, fps, corrected=True, **options)
 
 
 def beat_consistency_set(
@@ -187,7 +185,10 @@ def pmb_set(motions: Sequence[np.ndarray], audio_beats: Sequence[np.ndarray], fp
     return 100.0 * float(matched) / float(total) if total else 0.0
 
 
-def _pairs(generated: Sequence[np.ndarray], ground_truth: Sequence[np.ndarray], min_frames: int):
+def _pairs(
+    generated: Sequence[np.ndarray], ground_truth: Sequence[np.ndarray], min_frames: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Checked (generated, ground truth) motion pairs of the same shape."""
     if len(generated) == 0 or len(generated) != len(ground_truth):
         raise ValueError(
             f"{len(generated)} generated and {len(ground_truth)} ground-truth clips; "

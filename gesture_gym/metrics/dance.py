@@ -29,7 +29,7 @@ Quirks reproduced (and documented where each is implemented):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -226,7 +226,16 @@ def geometric_features(
     return out.mean(axis=0, dtype=np.float64).astype(np.float32)
 
 
-FEATURE_KINDS = ("kinetic", "geometric", "geometric_corrected")
+# The reported variants, name suffix -> (feature kind, corrected normalisation): the reference
+# metrics, and the corrected ones (kinetic features have no bug of their own, only the
+# normalisation is fixed; geometric features are fixed too).
+VARIANTS: dict[str, tuple[str, bool]] = {
+    "k": ("kinetic", False),
+    "g": ("geometric", False),
+    "k_corrected": ("kinetic", True),
+    "g_corrected": ("geometric_corrected", True),
+}
+FEATURE_KINDS = tuple(dict.fromkeys(kind for kind, _ in VARIANTS.values()))
 
 
 def feature_set(
@@ -279,50 +288,26 @@ def div_from_features(
     return mean_pairwise_distance(gen, "generated features")
 
 
-def _score(
-    generated: Clips, reference: Clips, fps: float, kind: str, fid: bool, corrected: bool
-) -> float:
-    gen = feature_set(generated, kind, fps, "generated")
-    ref = feature_set(reference, kind, fps, "reference")
-    score = fid_from_features if fid else div_from_features
-    return score(gen, ref, corrected=corrected)
+def _metric(score: str, variant: str, doc: str) -> Callable[..., float]:
+    """The public function ``<score>_<variant>(generated, reference, fps=60) -> float``."""
+    kind, corrected = VARIANTS[variant]
+    from_features = fid_from_features if score == "fid" else div_from_features
+
+    def metric(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
+        gen = feature_set(generated, kind, fps, "generated")
+        ref = feature_set(reference, kind, fps, "reference")
+        return from_features(gen, ref, corrected=corrected)
+
+    metric.__name__ = metric.__qualname__ = f"{score}_{variant}"
+    metric.__doc__ = doc
+    return metric
 
 
-def fid_k(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
-    """FID_k: Frechet distance of kinetic features, z-scored with the reference set's stats."""
-    return _score(generated, reference, fps, "kinetic", fid=True, corrected=False)
-
-
-def fid_g(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
-    """FID_g: Frechet distance of geometric features, z-scored with the reference set's stats."""
-    return _score(generated, reference, fps, "geometric", fid=True, corrected=False)
-
-
-def div_k(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
-    """DIV_k: mean pairwise distance of the generated clips' normalised kinetic features."""
-    return _score(generated, reference, fps, "kinetic", fid=False, corrected=False)
-
-
-def div_g(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
-    """DIV_g: mean pairwise distance of the generated clips' normalised geometric features."""
-    return _score(generated, reference, fps, "geometric", fid=False, corrected=False)
-
-
-def fid_k_corrected(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
-    """FID_k with the normalisation fix (kinetic features have no bug of their own)."""
-    return _score(generated, reference, fps, "kinetic", fid=True, corrected=True)
-
-
-def fid_g_corrected(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
-    """FID_g with corrected geometric features and normalisation."""
-    return _score(generated, reference, fps, "geometric_corrected", fid=True, corrected=True)
-
-
-def div_k_corrected(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
-    """DIV_k with the normalisation fix."""
-    return _score(generated, reference, fps, "kinetic", fid=False, corrected=True)
-
-
-def div_g_corrected(generated: Clips, reference: Clips, fps: float = AIST_FPS) -> float:
-    """DIV_g with corrected geometric features and normalisation."""
-    return _score(generated, reference, fps, "geometric_corrected", fid=False, corrected=True)
+fid_k = _metric("fid", "k", "FID_k: Frechet distance of kinetic features (reference quirks).")
+fid_g = _metric("fid", "g", "FID_g: Frechet distance of geometric features (reference quirks).")
+div_k = _metric("div", "k", "DIV_k: mean pairwise distance of the generated kinetic features.")
+div_g = _metric("div", "g", "DIV_g: mean pairwise distance of the generated geometric features.")
+fid_k_corrected = _metric("fid", "k_corrected", "FID_k with the normalisation fix.")
+fid_g_corrected = _metric("fid", "g_corrected", "FID_g with corrected features and normalisation.")
+div_k_corrected = _metric("div", "k_corrected", "DIV_k with the normalisation fix.")
+div_g_corrected = _metric("div", "g_corrected", "DIV_g with corrected features and normalisation.")

@@ -144,15 +144,10 @@ def evaluate(
             )
             for kind in dance.FEATURE_KINDS
         }
-        for name, kind, corrected in (
-            ("k", "kinetic", False),
-            ("g", "geometric", False),
-            ("k_corrected", "kinetic", True),
-            ("g_corrected", "geometric_corrected", True),
-        ):
+        for variant, (kind, corrected) in dance.VARIANTS.items():
             g, r = feats[kind]
-            out[f"FID_{name}"] = dance.fid_from_features(g, r, corrected=corrected)
-            out[f"DIV_{name}"] = dance.div_from_features(g, r, corrected=corrected)
+            out[f"FID_{variant}"] = dance.fid_from_features(g, r, corrected=corrected)
+            out[f"DIV_{variant}"] = dance.div_from_features(g, r, corrected=corrected)
         for name, score in (("BAS", beat_align_score), ("BAS_FACT", beat_align_score_fact)):
             out[name] = float(
                 np.mean([score(s.motion, _times(s, i, "beats"), fps) for i, s in enumerate(gen)])

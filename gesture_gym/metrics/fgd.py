@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from gesture_gym.assets import ASSETS_DIR, load_weights, save_weights
+from gesture_gym.data.readers.common import resample_motion as resample
 from gesture_gym.metrics.common import as_motion, check_fps
 from gesture_gym.metrics.frechet import frechet_feature_distance
 
@@ -107,20 +108,6 @@ class MotionAutoencoder(nn.Module):
         return self.decoder(z).transpose(1, 2), self.arrow(z).squeeze(-1)
 
 
-def resample(motion: np.ndarray, fps: float, target_fps: float) -> np.ndarray:
-    """Linear interpolation of (T, J, 3) motion from ``fps`` to ``target_fps``."""
-    m = np.asarray(motion, dtype=np.float64)
-    fps, target_fps = check_fps(fps), check_fps(target_fps, "target_fps")
-    if fps == target_fps:
-        return m
-    n = int(np.floor((m.shape[0] - 1) * target_fps / fps)) + 1
-    pos = np.arange(n) * (fps / target_fps)
-    i0 = np.minimum(np.floor(pos).astype(int), m.shape[0] - 1)
-    i1 = np.minimum(i0 + 1, m.shape[0] - 1)
-    w = (pos - i0)[:, None, None]
-    return m[i0] * (1.0 - w) + m[i1] * w
-
-
 def motion_windows(motion: np.ndarray, window: int, stride: int) -> np.ndarray:
     """(N, window, J*3) windows of (T, J, 3) motion, each relative to its mean root position."""
     m = np.asarray(motion, dtype=np.float64)
@@ -139,7 +126,7 @@ class FGDExtractor:
         self.model, self.config, self.name = model.eval(), config, name
 
     def _windows(self, motions: Sequence[np.ndarray], fps: float, which: str) -> np.ndarray:
-        cfg = self.config
+        cfg, fps = self.config, check_fps(fps)
         out = []
         for i, motion in enumerate(motions):
             m = as_motion(motion, f"{which} clip {i}", n_joints=cfg.n_joints)
@@ -200,6 +187,7 @@ def train_extractor(
     """
     from tqdm import tqdm
 
+    fps = check_fps(fps)
     windows = [
         motion_windows(
             resample(as_motion(m, f"clip {i}", n_joints=config.n_joints), fps, config.fps),

@@ -6,7 +6,8 @@ forward kinematics over SMPL-X's tree from rest offsets. By default the offsets 
 model's mean shape (betas = 0), shipped as data in ``assets/skeletons/smplx_neutral.json`` with
 its provenance; that file has the body and hand joints but not the face joints, whose rotations
 move nothing else. A user with the official model file (``SMPLX_NEUTRAL.npz``) can get the exact
-55-joint skeleton of any body shape with ``skeleton_from_model``.
+55-joint skeleton of any body shape with ``skeleton_from_model`` (which reads SMPL model files
+too, for SMPL-24 data such as AIST++).
 
 Retargeting maps a source skeleton onto one of the project's skeletons by joint name, keeping each
 bone's direction and giving it the target's length, so data sets with other proportions or units
@@ -80,47 +81,61 @@ def _load_mean_shape(path: Path = MEAN_SHAPE_FILE) -> Skeleton:
 SMPLX_NEUTRAL = _load_mean_shape()
 
 
-def skeleton_from_model(model_path: str | Path, betas: np.ndarray | None = None) -> Skeleton:
-    """The exact 55-joint SMPL-X skeleton of a body shape, from the official model file.
+def skeleton_from_model(
+    model_path: str | Path, betas: np.ndarray | None = None, tree: Skeleton | None = None
+) -> Skeleton:
+    """The exact skeleton of a body shape from an official model file: SMPL-X, or SMPL.
 
     Joint rest positions are the model's joint regressor applied to its shaped template,
     ``J = J_regressor @ (v_template + shapedirs[..., :n] @ betas[:n])``, as in the model itself.
 
     Args:
-        model_path: an ``.npz`` with ``J_regressor`` (55, V), ``v_template`` (V, 3),
-            ``shapedirs`` (V, 3, B) and ``kintree_table`` (2, 55).
+        model_path: an ``.npz`` with ``J_regressor`` (J, V), ``v_template`` (V, 3),
+            ``shapedirs`` (V, 3, B) and ``kintree_table`` (2, J).
         betas: shape coefficients (a data set's per-subject betas); None or fewer than B are
             padded with zeros (the mean shape).
+        tree: the joint names, parents, parts and name the file must match: default SMPL-X's 55
+            joints; ``SMPL24`` for an SMPL model file.
     """
-    path = Path(model_path)
+    if tree is None:
+        name, names, tree_parents, parts = (
+            "smplx",
+            SMPLX_JOINTS,
+            SMPLX_PARENTS,
+            _parts(SMPLX_JOINTS),
+        )
+    else:
+        name, names, tree_parents, parts = tree.name, tree.joint_names, tree.parents, tree.parts
+    path, n_joints = Path(model_path), len(names)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: SMPL-X model file not found")
+        raise FileNotFoundError(f"{path}: {name} model file not found")
     keys = ("J_regressor", "v_template", "shapedirs", "kintree_table")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: np.asarray(z[k]) for k in keys if k in z.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise ValueError(f"{path}: not a readable SMPL-X model npz ({e})") from None
+        raise ValueError(f"{path}: not a readable {name} model npz ({e})") from None
     missing = [k for k in keys if k not in arrays]
     if missing:
-        raise ValueError(f"{path}: SMPL-X model file lacks {', '.join(missing)}")
+        raise ValueError(f"{path}: {name} model file lacks {', '.join(missing)}")
     reg, template, shapedirs = (arrays[k].astype(np.float64) for k in keys[:3])
     kintree = arrays["kintree_table"]
     n_vertices = template.shape[0]
     if (
         template.shape != (n_vertices, 3)
-        or reg.shape != (N_SMPLX, n_vertices)
+        or reg.shape != (n_joints, n_vertices)
         or shapedirs.ndim != 3
         or shapedirs.shape[:2] != (n_vertices, 3)
-        or kintree.shape != (2, N_SMPLX)
+        or kintree.shape != (2, n_joints)
     ):
         raise ValueError(
             f"{path}: unexpected shapes J_regressor {reg.shape}, v_template {template.shape}, "
-            f"shapedirs {shapedirs.shape}, kintree_table {kintree.shape} (SMPL-X has 55 joints)"
+            f"shapedirs {shapedirs.shape}, kintree_table {kintree.shape} ({name} has "
+            f"{n_joints} joints)"
         )
     parents = tuple(-1 if j == 0 else int(p) for j, p in enumerate(kintree[0]))
-    if parents != SMPLX_PARENTS:
-        raise ValueError(f"{path}: kintree_table is not SMPL-X's joint tree")
+    if parents != tuple(tree_parents):
+        raise ValueError(f"{path}: kintree_table is not {name}'s joint tree")
     n_shape = min(shapedirs.shape[2], N_SHAPE_BETAS)
     coeffs = np.zeros(n_shape)
     if betas is not None:
@@ -129,7 +144,7 @@ def skeleton_from_model(model_path: str | Path, betas: np.ndarray | None = None)
     joints = reg @ (template + shapedirs[:, :, :n_shape] @ coeffs)
     offsets = joints.copy()
     offsets[1:] -= joints[list(parents[1:])]
-    return Skeleton("smplx", SMPLX_JOINTS, parents, offsets, _parts(SMPLX_JOINTS))
+    return Skeleton(name, names, parents, offsets, parts)
 
 
 def smplx_joint_positions(

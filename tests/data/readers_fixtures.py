@@ -44,16 +44,18 @@ def write_wav(path: Path, audio: np.ndarray, sr: int = SR) -> Path:
 
 
 def write_smplx_model(path, n_vertices=60, seed=0, parents=SMPLX_PARENTS, drop=None):
-    """A tiny file with the official model's keys: every joint regresses 3 vertices."""
+    """A tiny file with the official model's keys (SMPL-X's, or SMPL's given SMPL's parents):
+    every joint regresses 3 vertices."""
     rng = np.random.default_rng(seed)
-    reg = np.zeros((55, n_vertices))
-    for j in range(55):
+    n_joints = len(parents)
+    reg = np.zeros((n_joints, n_vertices))
+    for j in range(n_joints):
         reg[j, rng.choice(n_vertices, 3, replace=False)] = 1 / 3
     arrays = {
         "J_regressor": reg,
         "v_template": rng.normal(0, 0.3, (n_vertices, 3)),
         "shapedirs": rng.normal(0, 0.01, (n_vertices, 3, 20)),
-        "kintree_table": np.array([[2**32 - 1, *parents[1:]], range(55)], dtype=np.uint32),
+        "kintree_table": np.array([[2**32 - 1, *parents[1:]], range(n_joints)], dtype=np.uint32),
         "f": np.zeros((4, 3), np.uint32),
     }
     arrays.pop(drop, None)

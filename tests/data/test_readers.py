@@ -34,6 +34,7 @@ from gesture_gym.data.readers import (
     DatasetError,
     LengthMismatchWarning,
     UnsafePickleError,
+    common,
     read_aistpp,
     read_beat2,
     read_bvh,
@@ -121,6 +122,20 @@ def test_a_second_open_reads_the_cache_and_a_changed_file_is_converted_again(
     os.utime(wav, ns=(wav.stat().st_atime_ns, wav.stat().st_mtime_ns + 10**9))  # an edited file
     assert read_beat2(root, "train").missing() == [1]
     assert read_beat2(root, "train", fps=15).missing() == [0, 1]  # other parameters, other clips
+
+
+def test_slices_are_lazy_views_and_build_converts_only_what_is_missing(
+    tmp_path, private_cache, monkeypatch
+):
+    root = write_beat2(tmp_path / "beat")
+    every = read_beat2(root, "all")
+    tail = every[1:]
+    assert len(tail) == 2 and tail.missing() == [0, 1]  # slicing converts nothing
+    assert tail.clip_id(0) == every.clip_id(1) and tail.index_of(every.clip_id(2)) == 1
+    assert tail.build(progress=False) == 2 and tail.build(progress=False) == 0
+    assert every.missing() == [0] and tail[1].id == every.clip_id(2)
+    monkeypatch.setattr(common, "FEATURES_VERSION", "audio-features-changed")
+    assert read_beat2(root, "all").missing() == [0, 1, 2]  # new audio features, new clips
 
 
 def test_beat2_missing_corrupted_and_truncated_files_are_named(tmp_path, private_cache):
@@ -211,6 +226,26 @@ def test_aistpp_hand_checked_rest_pose_and_root_units(tmp_path, private_cache):
         np.broadcast_to(SMPL24.rest_pose() + [0.1, 1.8, -0.2], clip.motion.shape),
         atol=1e-6,
     )
+
+
+def test_aistpp_with_an_official_smpl_model_uses_its_regressed_joints(
+    tmp_path, private_cache, monkeypatch
+):
+    root = write_aistpp(tmp_path / "aist")
+    model = write_smplx_model(tmp_path / "SMPL_MALE.npz", parents=SMPL24.parents)
+    monkeypatch.setenv("GESTURE_GYM_SMPL_MODEL", str(tmp_path / "SMPL_MALE.npz"))
+    clip = read_aistpp(root, "train")[0]
+    rest = model["J_regressor"] @ model["v_template"]  # betas 0
+    assert clip.skeleton.joint_names == SMPL24.joint_names
+    np.testing.assert_allclose(clip.skeleton.rest_pose(), rest, atol=1e-6)
+    data = safe_load_pickle(root / "motions" / f"{SEQUENCES[0]}.pkl")
+    expected = clip.skeleton.forward_kinematics(
+        data["smpl_poses"].reshape(-1, 24, 3), rest[0] + data["smpl_trans"] / 93.5, axis_angle=True
+    )  # the pelvis at its rest position plus the translation, as the model places it
+    np.testing.assert_allclose(clip.motion, expected[: clip.n_frames], atol=1e-5)
+    monkeypatch.setenv("GESTURE_GYM_SMPL_MODEL", str(tmp_path / "absent.npz"))
+    with pytest.raises(FileNotFoundError, match=r"absent\.npz: SMPL model file not found"):
+        read_aistpp(root, "train")
 
 
 def test_a_malicious_pickle_is_refused_and_its_payload_never_runs(tmp_path, private_cache):
@@ -372,6 +407,9 @@ def test_folder_errors_name_the_file(tmp_path, private_cache):
         read_folder(root, "train")[0]
     (root / "x.npy").unlink()
     with pytest.raises(FileNotFoundError, match=r"x\.wav: no motion beside it"):
+        read_folder(root, "train")
+    (root / "dataset.json").write_text('{"fps": 30, "skeleton": "upper_body", "target": "nope"}')
+    with pytest.raises(DatasetError, match=r"dataset\.json: .*nope"):
         read_folder(root, "train")
     (root / "dataset.json").write_text('{"fps": 30, "skeleton": ')
     with pytest.raises(DatasetError, match=r"dataset\.json: not valid JSON"):

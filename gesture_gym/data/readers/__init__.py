@@ -1,16 +1,15 @@
 """Readers for real data sets, each producing the same Clip type as the procedural corpora.
 
-``READERS`` maps a format name to ``reader(path, split, *, fps=None) -> Sequence[Clip]``;
-``load_corpus("<format>:<path>", split)`` dispatches through it. Every reader returns a lazy
-``ConvertedDataset``: clips are converted on first access and cached on disk by content hash, so
-a second open of the same data set is fast. Each module's docstring gives its layout.
+``READERS`` maps a format name to ``reader(path, split, *, fps=None) -> ConvertedDataset``;
+``load_corpus("<format>:<path>", split)`` dispatches through it. A ``ConvertedDataset`` is lazy
+(``gesture_gym.data.lazy.LazyClips``): clips are converted on first access and cached on disk by
+content hash, so a second open of the same data set is fast. Each module's docstring gives its layout.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from gesture_gym.data.clip import Clip
 from gesture_gym.data.readers.aistpp import UnsafePickleError, read_aistpp, safe_load_pickle
 from gesture_gym.data.readers.beat2 import read_beat2
 from gesture_gym.data.readers.bvh import read_bvh, read_bvh_dataset
@@ -23,7 +22,7 @@ from gesture_gym.data.readers.common import (
 from gesture_gym.data.readers.folder import read_folder
 from gesture_gym.data.readers.pats import read_pats
 
-READERS: dict[str, Callable[..., Sequence[Clip]]] = {
+READERS: dict[str, Callable[..., ConvertedDataset]] = {
     "beat2": read_beat2,
     "aistpp": read_aistpp,
     "bvh": read_bvh_dataset,

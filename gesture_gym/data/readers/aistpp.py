@@ -9,7 +9,9 @@ Layout of the annotation folder:
     wavs/<music>.wav (or music/, audio/, the folder itself)   the music
 
 The music of ``gWA_sFM_cAll_d27_mWA2_ch21`` is ``mWA2.wav`` (the 5th field). Joint positions are
-SMPL-24 forward kinematics of the poses with the mean-shape offsets and root ``trans / scaling``.
+SMPL-24 forward kinematics of the poses with the mean-shape offsets and root ``trans / scaling``;
+with an official SMPL model file, its regressed joints (the pelvis at its rest position plus
+``trans / scaling``, as the model places it), as the AIST++ metric references compute them.
 
 The pickles are read by ``safe_load_pickle``: an unpickler that admits only numpy arrays, numpy
 scalars and plain containers, so a pickle that tries to run code is refused before it can.
@@ -34,10 +36,12 @@ from gesture_gym.data.readers.common import (
     DatasetError,
     build_clip,
     find_audio,
+    model_file,
     require_dir,
     target_fps,
 )
-from gesture_gym.motion.skeleton import SMPL24
+from gesture_gym.motion.skeleton import SMPL24, Skeleton
+from gesture_gym.motion.smplx import skeleton_from_model
 
 try:  # numpy >= 2 moved the pickling helpers to numpy._core; old pickles name numpy.core
     from numpy._core.multiarray import _reconstruct, scalar
@@ -47,6 +51,7 @@ except ImportError:  # numpy 1.x
     from numpy.core.numeric import _frombuffer
 
 FORMAT = "aistpp"
+SMPL_MODEL_ENV = "GESTURE_GYM_SMPL_MODEL"
 FPS = 60.0
 SPLITS = ("train", "val", "test")
 MUSIC_FOLDERS = ("wavs", "music", "audio", ".")
@@ -106,15 +111,20 @@ def safe_load_pickle(path: Path) -> Any:
         ) from None
 
 
-def read_aistpp(path: Path, split: str, *, fps: float | None = None) -> ConvertedDataset:
+def read_aistpp(
+    path: Path, split: str, *, fps: float | None = None, smpl_model: Path | None = None
+) -> ConvertedDataset:
     """The sequences of one cross-modal split of AIST++ (see the module docstring).
 
     Args:
         path: the AIST++ annotation folder (with motions/ and splits/).
         split: "train", "val", "test" or "all" (every sequence in motions/).
         fps: motion frame rate of the clips; default 60.
+        smpl_model: an official SMPL model ``.npz`` (the references use SMPL's male model);
+            default $GESTURE_GYM_SMPL_MODEL, else the shipped mean-shape ``SMPL24``.
     """
     root = require_dir(path, "AIST++ folder")
+    model = model_file(smpl_model, SMPL_MODEL_ENV, "SMPL")
     motions = require_dir(root / "motions", "AIST++ motions folder")
     if split == "all":
         names = sorted(p.stem for p in motions.glob("*.pkl"))
@@ -140,8 +150,10 @@ def read_aistpp(path: Path, split: str, *, fps: float | None = None) -> Converte
                 f"{root}: music {music!r} of sequence {name!r} not found in "
                 f"{', '.join(f'{d}/' for d in MUSIC_FOLDERS)}"
             )
-        sources.append(ClipSource(name, (motions / f"{name}.pkl", audio)))
-    convert = partial(_convert, split=split, fps=fps)
+        files = (motions / f"{name}.pkl", audio) + ((model,) if model else ())
+        sources.append(ClipSource(name, files))
+    skeleton = SMPL24 if model is None else skeleton_from_model(model, tree=SMPL24)
+    convert = partial(_convert, split=split, fps=fps, skeleton=skeleton)
     return ConvertedDataset(FORMAT, split, sources, convert, params=f"fps={fps}")
 
 
@@ -182,19 +194,16 @@ def read_motion(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return poses.reshape(-1, 24, 3), trans / float(scaling.ravel()[0])
 
 
-def _convert(source: ClipSource, *, split: str, fps: float | None) -> Clip:
-    pkl, audio = source.files
-    poses, root = read_motion(pkl)
-    positions = SMPL24.forward_kinematics(poses, root + SMPL24.offsets[0], axis_angle=True)
+def _convert(source: ClipSource, *, split: str, fps: float | None, skeleton: Skeleton) -> Clip:
+    poses, root = read_motion(source.files[0])
     return build_clip(
+        source,
         fmt=FORMAT,
         split=split,
-        name=source.name,
-        motion=positions,
+        motion=skeleton.forward_kinematics(poses, root + skeleton.offsets[0], axis_angle=True),
         motion_fps=FPS,
-        fps=target_fps(fps, FPS, pkl),
-        skeleton=SMPL24,
-        audio_path=audio,
+        fps=target_fps(fps, FPS, source.files[0]),
+        skeleton=skeleton,
         kind="music",
         annotations={"music": music_name(source.name), "genre": source.name.split("_")[0][1:]},
     )

@@ -19,7 +19,6 @@ betas when ``smplx_model`` or $GESTURE_GYM_SMPLX_MODEL names one) and is retarge
 from __future__ import annotations
 
 import csv
-import os
 import re
 import zipfile
 from functools import partial
@@ -33,15 +32,14 @@ from gesture_gym.data.readers.common import (
     ConvertedDataset,
     DatasetError,
     build_clip,
+    model_file,
     require_dir,
-    resample_motion,
     target_fps,
 )
 from gesture_gym.motion.skeleton import UPPER_BODY
 from gesture_gym.motion.smplx import (
     SMPLX_NEUTRAL,
     SMPLX_TO_UPPER_BODY,
-    retarget,
     skeleton_from_model,
     smplx_joint_positions,
 )
@@ -64,10 +62,7 @@ def read_beat2(
             shipped mean-shape skeleton.
     """
     root = require_dir(path, "BEAT2 folder")
-    model = smplx_model or os.environ.get(SMPLX_MODEL_ENV)
-    model = Path(model) if model else None
-    if model is not None and not model.is_file():
-        raise FileNotFoundError(f"{model}: SMPL-X model file not found")
+    model = model_file(smplx_model, SMPLX_MODEL_ENV, "SMPL-X")
     sources = []
     for clip_name in split_ids(root / "train_test_split.csv", split):
         files = [root / "smplxflame_30" / f"{clip_name}.npz", root / "wave16k" / f"{clip_name}.wav"]
@@ -96,13 +91,8 @@ def split_ids(csv_path: Path, split: str) -> list[str]:
 def _convert(
     source: ClipSource, *, root: Path, split: str, fps: float | None, model: Path | None
 ) -> Clip:
-    npz_path, wav_path = source.files[:2]
-    poses, trans, betas, native_fps = read_smplx_npz(npz_path)
+    poses, trans, betas, native_fps = read_smplx_npz(source.files[0])
     skeleton = SMPLX_NEUTRAL if model is None else skeleton_from_model(model, betas)
-    rate = target_fps(fps, native_fps, npz_path)
-    # resampled before retargeting, so interpolated frames keep the target's bone lengths
-    positions = resample_motion(smplx_joint_positions(poses, trans, skeleton), native_fps, rate)
-    positions = retarget(positions, skeleton, UPPER_BODY, SMPLX_TO_UPPER_BODY)
     textgrid = root / "textgrid" / f"{source.name}.TextGrid"
     sem = root / "sem" / f"{source.name}.txt"
     parts = source.name.split("_")
@@ -111,15 +101,16 @@ def _convert(
         "semantic": read_sem(sem) if sem.is_file() else [],
     }
     return build_clip(
+        source,
         fmt=FORMAT,
         split=split,
-        name=source.name,
-        motion=positions,
-        motion_fps=rate,
-        fps=rate,
+        motion=smplx_joint_positions(poses, trans, skeleton),
+        motion_fps=native_fps,
+        fps=target_fps(fps, native_fps, source.files[0]),
         skeleton=UPPER_BODY,
-        audio_path=wav_path,
         kind="speech",
+        retarget_from=skeleton,
+        mapping=SMPLX_TO_UPPER_BODY,
         words=read_textgrid_words(textgrid) if textgrid.is_file() else (),
         annotations=annotations,
     )

@@ -33,13 +33,11 @@ from gesture_gym.data.readers.common import (
     find_audio,
     read_json,
     require_dir,
-    resample_motion,
     split_files,
     target_fps,
 )
 from gesture_gym.motion.rotations import euler_to_matrix
 from gesture_gym.motion.skeleton import UPPER_BODY, Skeleton
-from gesture_gym.motion.smplx import retarget
 
 FORMAT = "bvh"
 CONFIG = "dataset.json"
@@ -281,23 +279,16 @@ def read_bvh_dataset(
 def _convert(
     source: ClipSource, *, split: str, fps: float | None, kind: str, mapping: Mapping[str, str]
 ) -> Clip:
-    bvh_path, audio = source.files
-    bvh = read_bvh(bvh_path)
-    joint_map = upper_body_mapping(bvh.skeleton, mapping)
-    rate = target_fps(fps, bvh.fps, bvh_path)
-    try:  # resampled before retargeting, so interpolated frames keep the target's bone lengths
-        positions = resample_motion(bvh.positions(), bvh.fps, rate)
-        positions = retarget(positions, bvh.skeleton, UPPER_BODY, joint_map)
-    except (KeyError, ValueError) as e:
-        raise DatasetError(f"{bvh_path}: {e.args[0]}") from None
+    bvh = read_bvh(source.files[0])
     return build_clip(
+        source,
         fmt=FORMAT,
         split=split,
-        name=source.name,
-        motion=positions,
-        motion_fps=rate,
-        fps=rate,
+        motion=bvh.positions(),
+        motion_fps=bvh.fps,
+        fps=target_fps(fps, bvh.fps, source.files[0]),
         skeleton=UPPER_BODY,
-        audio_path=audio,
         kind=kind,
+        retarget_from=bvh.skeleton,
+        mapping=upper_body_mapping(bvh.skeleton, mapping),
     )

@@ -2,29 +2,30 @@
 
 A reader lists its clips cheaply (names and the files each one reads) and hands a conversion
 function to ``ConvertedDataset``. Clip i is converted the first time it is read and written to
-the cache under a key made of the reader version, the reader's parameters and the path, size and
-modification time of every source file, so a changed file is converted again and an unchanged
-data set opens from the cache.
+the cache under a key made of the reader and audio-feature versions, the reader's parameters and
+the path, size and modification time of every source file, so a changed file is converted again
+and an unchanged data set opens from the cache.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import warnings
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 
-from gesture_gym.audio.features import extract_features
+from gesture_gym.audio.features import FEATURES_VERSION, extract_features
 from gesture_gym.audio.io import load_audio
 from gesture_gym.cache import cache_dir, content_hash
 from gesture_gym.data.clip import Clip, Word
-from gesture_gym.data.clip_io import ClipFileError, load_clip, save_clip
+from gesture_gym.data.lazy import LazyClips
 from gesture_gym.motion.skeleton import Skeleton
+from gesture_gym.motion.smplx import retarget
 
 READER_VERSION = "readers-1"  # bump whenever a reader's output changes (keys the cache)
 LENGTH_TOLERANCE = 0.5  # seconds: audio and motion lengths further apart than this are warned about
@@ -41,24 +42,25 @@ class LengthMismatchWarning(UserWarning):
 
 @dataclass(frozen=True)
 class ClipSource:
-    """One clip of a data set before conversion: its name and every file the conversion reads."""
+    """One clip of a data set before conversion: its name and every file the conversion reads.
+
+    ``files`` starts with the motion file and then, when the clip has one, its audio file.
+    """
 
     name: str
     files: tuple[Path, ...]
 
 
-class ConvertedDataset(Sequence[Clip]):
+class ConvertedDataset(LazyClips):
     """The clips of one split of a data set, converted on first access and cached on disk.
 
     Args:
         fmt: the format name ("beat2", ...), the first part of every clip id.
         split: the split these clips belong to.
-        sources: the clips, in a fixed order.
+        sources: the clips, in a fixed order (``items``).
         convert: source -> Clip (reads the files, no caching).
         params: everything else the conversion depends on (target fps, model files...).
     """
-
-    _MEMORY_CLIPS = 16  # recently read clips kept in memory (an env re-reads its clips often)
 
     def __init__(
         self,
@@ -69,60 +71,20 @@ class ConvertedDataset(Sequence[Clip]):
         params: str = "",
     ):
         self.format, self.split, self.params = fmt, split, params
-        self.sources = tuple(sources)
         self._convert = convert
         self.folder = cache_dir("datasets", fmt)
-        self._memory: OrderedDict[int, Clip] = OrderedDict()
+        super().__init__(f"{fmt}/{split}", tuple(sources))
 
-    def __len__(self) -> int:
-        return len(self.sources)
+    def clip_name(self, i: int) -> str:
+        return self.items[i].name
 
-    @overload
-    def __getitem__(self, i: int) -> Clip: ...
-    @overload
-    def __getitem__(self, i: slice) -> ConvertedDataset: ...
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return ConvertedDataset(
-                self.format, self.split, self.sources[i], self._convert, self.params
-            )
-        n = len(self.sources)
-        if not -n <= i < n:
-            raise IndexError(f"{self.format}/{self.split} has {n} clips; index {i}")
-        i %= n
-        clip = self._memory.pop(i, None) or self._read_or_convert(i)
-        self._memory[i] = clip
-        if len(self._memory) > self._MEMORY_CLIPS:
-            self._memory.popitem(last=False)
-        return clip
-
-    def __iter__(self) -> Iterator[Clip]:
-        """All clips in order; a progress bar shows while clips are still being converted."""
-        from tqdm import tqdm
-
-        todo = set(self.missing())
-        bar = tqdm(total=len(todo), desc=f"{self.format}/{self.split}", disable=not todo)
-        for i in range(len(self)):
-            yield self[i]
-            if i in todo:
-                bar.update()
-        bar.close()
-
-    def clip_id(self, i: int) -> str:
-        return clip_id(self.format, self.split, self.sources[i].name)
-
-    def index_of(self, name: str) -> int:
-        """Index of a clip by id ("beat2/train/<name>") or bare name, without converting any."""
-        prefix = clip_id(self.format, self.split, "")
-        bare = name[len(prefix) :] if name.startswith(prefix) else name
-        for i, source in enumerate(self.sources):
-            if source.name == bare:
-                return i
-        raise KeyError(f"{self.format}/{self.split} has no clip {name!r}")
+    def make(self, i: int) -> Clip:
+        """Convert clip i from its files, without touching the cache."""
+        return self._convert(self.items[i])
 
     def path(self, i: int) -> Path:
         """Cache file of clip i, named by the content hash of its sources and parameters."""
-        source = self.sources[i]
+        source = self.items[i]
         stamps = []
         for f in source.files:
             try:
@@ -133,33 +95,9 @@ class ConvertedDataset(Sequence[Clip]):
                 ) from None
             stamps.append(f"{f.resolve()}:{st.st_size}:{st.st_mtime_ns}")
         key = content_hash(
-            READER_VERSION, self.format, self.split, self.params, source.name, *stamps
+            READER_VERSION, FEATURES_VERSION, self.label, self.params, source.name, *stamps
         )
         return self.folder / f"{key}.npz"
-
-    def missing(self) -> list[int]:
-        """Indices of clips not converted yet."""
-        return [i for i in range(len(self)) if not self.path(i).exists()]
-
-    def prepare(self, progress: bool = True) -> int:
-        """Convert and cache every clip not cached yet (with a progress bar); returns how many."""
-        from tqdm import tqdm
-
-        todo = self.missing()
-        for i in tqdm(todo, desc=f"{self.format}/{self.split}", disable=not progress or not todo):
-            save_clip(self.path(i), self._convert(self.sources[i]))
-        return len(todo)
-
-    def _read_or_convert(self, i: int) -> Clip:
-        path = self.path(i)
-        if path.exists():
-            try:
-                return load_clip(path)
-            except ClipFileError:
-                pass  # a torn or stale cache entry is rebuilt below
-        clip = self._convert(self.sources[i])
-        save_clip(path, clip)
-        return clip
 
 
 def clip_id(fmt: str, split: str, name: str) -> str:
@@ -181,6 +119,16 @@ def find_audio(folder: Path, stem: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def model_file(path: str | Path | None, env: str, what: str) -> Path | None:
+    """An official body-model file: ``path``, else the one $``env`` names, else None."""
+    chosen = path or os.environ.get(env)
+    if not chosen:
+        return None
+    if not Path(chosen).is_file():
+        raise FileNotFoundError(f"{chosen}: {what} model file not found (from ${env} or argument)")
+    return Path(chosen)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -289,36 +237,46 @@ def trim_to_common_length(
 
 
 def build_clip(
+    source: ClipSource,
     *,
     fmt: str,
     split: str,
-    name: str,
     motion: np.ndarray,
     motion_fps: float,
     fps: int,
     skeleton: Skeleton,
-    audio_path: Path,
     kind: str,
+    retarget_from: Skeleton | None = None,
+    mapping: Mapping[str, str] | None = None,
     words: Sequence[Word] = (),
     annotations: Mapping[str, Any] | None = None,
 ) -> Clip:
-    """Resample motion to ``fps``, load the audio, trim both to a common length, add features.
+    """The Clip of ``source``: its motion at ``fps`` on ``skeleton``, with its audio and features.
 
-    Beats are the audio onsets for speech and the tracked beats for music.
+    ``motion`` (T, J, 3) at ``motion_fps`` is resampled to ``fps``, then, when it is on another
+    skeleton (``retarget_from``), retargeted to ``skeleton`` by joint name (``mapping``: target
+    joint -> source joint); in that order, so interpolated frames keep the target's bone
+    lengths. Audio and motion are trimmed to a common length. Beats are the audio onsets for
+    speech and the tracked beats for music. Errors name the source's files.
     """
-    source = f"{fmt} clip {name!r}"
+    motion_file, audio_file = source.files[:2]
     m = np.asarray(motion, np.float64)
     if not np.all(np.isfinite(m)):
-        raise DatasetError(f"{source}: motion contains NaN or infinite values")
+        raise DatasetError(f"{motion_file}: motion contains NaN or infinite values")
     m = resample_motion(m, motion_fps, fps)
-    audio, sr = load_audio(audio_path)
-    m, audio = trim_to_common_length(m, audio, sr, fps, f"{source} ({audio_path.name})")
+    if retarget_from is not None:
+        try:
+            m = retarget(m, retarget_from, skeleton, mapping)
+        except (KeyError, ValueError) as e:
+            raise DatasetError(f"{motion_file}: {e.args[0]}") from None
+    audio, sr = load_audio(audio_file)
+    m, audio = trim_to_common_length(m, audio, sr, fps, f"{motion_file} and {audio_file.name}")
     features = extract_features(
-        audio, sr, fps, kind=kind, n_frames=m.shape[0], source=str(audio_path)
+        audio, sr, fps, kind=kind, n_frames=m.shape[0], source=str(audio_file)
     )
     duration = m.shape[0] / fps
     return Clip(
-        id=clip_id(fmt, split, name),
+        id=clip_id(fmt, split, source.name),
         split=split,
         fps=float(fps),
         skeleton=skeleton,

@@ -33,12 +33,10 @@ from gesture_gym.data.readers.common import (
     build_clip,
     read_json,
     require_dir,
-    resample_motion,
     split_files,
     target_fps,
 )
 from gesture_gym.motion.skeleton import Skeleton, get_skeleton
-from gesture_gym.motion.smplx import retarget
 
 FORMAT = "folder"
 CONFIG = "dataset.json"
@@ -66,23 +64,23 @@ def read_folder(path: Path, split: str, *, fps: float | None = None) -> Converte
     if kind not in ("speech", "music"):
         raise DatasetError(f"{config_path}: \"kind\" must be 'speech' or 'music', got {kind!r}")
     _skeleton(config, config_path, None)  # fail now on a bad skeleton declaration
+    target = _known_skeleton(config["target"], config_path) if "target" in config else None
     sources = []
     for audio in split_files(root, split, AUDIO_SUFFIXES, config_path):
         motion = next((m for s in (".npy", ".npz") if (m := audio.with_suffix(s)).is_file()), None)
         if motion is None:
             raise FileNotFoundError(f"{audio}: no motion beside it ({audio.stem}.npy or .npz)")
         sources.append(ClipSource(audio.stem, (motion, audio, config_path)))
-    convert = partial(_convert, split=split, fps=fps, config=config, config_path=config_path)
+    convert = partial(
+        _convert, split=split, fps=fps, config=config, config_path=config_path, target=target
+    )
     return ConvertedDataset(FORMAT, split, sources, convert, params=f"fps={fps}")
 
 
 def _skeleton(config: Mapping[str, Any], source: Path, first_frame: np.ndarray | None) -> Skeleton:
     """The declared skeleton; a custom one without offsets takes them from ``first_frame``."""
     if "skeleton" in config:
-        try:
-            return get_skeleton(str(config["skeleton"]))
-        except KeyError as e:
-            raise DatasetError(f"{source}: {e.args[0]}") from None
+        return _known_skeleton(config["skeleton"], source)
     joints, parents = config.get("joints"), config.get("parents")
     if not isinstance(joints, list) or not isinstance(parents, list):
         raise DatasetError(
@@ -99,6 +97,13 @@ def _skeleton(config: Mapping[str, Any], source: Path, first_frame: np.ndarray |
         return Skeleton(source.parent.name, tuple(joints), tuple(int(p) for p in parents), offsets)
     except (ValueError, TypeError, IndexError) as e:
         raise DatasetError(f"{source}: bad skeleton declaration ({e})") from None
+
+
+def _known_skeleton(name: Any, source: Path) -> Skeleton:
+    try:
+        return get_skeleton(str(name))
+    except KeyError as e:
+        raise DatasetError(f"{source}: {e.args[0]}") from None
 
 
 def read_motion(path: Path) -> np.ndarray:
@@ -130,33 +135,25 @@ def _convert(
     fps: float | None,
     config: Mapping[str, Any],
     config_path: Path,
+    target: Skeleton | None,
 ) -> Clip:
-    motion_path, audio = source.files[:2]
-    motion = read_motion(motion_path)
+    motion = read_motion(source.files[0])
     skeleton = _skeleton(config, config_path, motion[0])
     if motion.shape[1] != skeleton.n_joints:
         raise DatasetError(
-            f"{motion_path}: {motion.shape[1]} joints, but {config_path} declares "
+            f"{source.files[0]}: {motion.shape[1]} joints, but {config_path} declares "
             f"{skeleton.n_joints} ({skeleton.name})"
         )
     native_fps = float(config["fps"])
-    rate = target_fps(fps, native_fps, config_path)
-    motion = resample_motion(motion, native_fps, rate)
-    if "target" in config:  # after resampling, so interpolated frames keep the bone lengths
-        try:
-            target = get_skeleton(str(config["target"]))
-            motion = retarget(motion, skeleton, target, config.get("mapping"))
-        except (KeyError, ValueError) as e:
-            raise DatasetError(f"{config_path}: {e.args[0]}") from None
-        skeleton = target
     return build_clip(
+        source,
         fmt=FORMAT,
         split=split,
-        name=source.name,
         motion=motion,
-        motion_fps=rate,
-        fps=rate,
-        skeleton=skeleton,
-        audio_path=audio,
+        motion_fps=native_fps,
+        fps=target_fps(fps, native_fps, config_path),
+        skeleton=skeleton if target is None else target,
         kind=config.get("kind", "speech"),
+        retarget_from=None if target is None else skeleton,
+        mapping=config.get("mapping"),
     )

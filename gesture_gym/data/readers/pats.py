@@ -239,9 +239,8 @@ def _convert(source: ClipSource, *, split: str, fps: float | None) -> Clip:
         annotations["text_tokens"] = tokens
     if len(source.files) > 1:
         clip = build_clip(
-            fmt=FORMAT, split=split, name=source.name, motion=motion, motion_fps=FPS, fps=rate,
-            skeleton=skeleton_2d(motion.mean(axis=0)), audio_path=source.files[1], kind="speech",
-            annotations=annotations,
+            source, fmt=FORMAT, split=split, motion=motion, motion_fps=FPS, fps=rate,
+            skeleton=skeleton_2d(motion.mean(axis=0)), kind="speech", annotations=annotations,
         )  # fmt: skip
     else:
         m = resample_motion(motion, FPS, rate)
