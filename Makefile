@@ -26,6 +26,9 @@ lint: setup
 
 bench: setup
 	$(PY) -m benchmarks.data_speed
+	$(PY) -m benchmarks.tokenizer_speed
+	$(PY) -m benchmarks.metrics_speed
+	$(PY) -m benchmarks.throughput
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache

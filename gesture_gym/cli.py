@@ -6,13 +6,12 @@ import argparse
 import importlib
 import sys
 
-# module -> it defines add_commands(subparsers); a missing module is skipped so the CLI still works
+# each defines add_commands(subparsers)
 COMMAND_MODULES = (
     "gesture_gym.demo",
     "gesture_gym.data.cli",
     "gesture_gym.motion.cli",
     "gesture_gym.metrics.cli",
-    "gesture_gym.envs.cli",
 )
 
 
@@ -22,13 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        module.add_commands(sub)
+        importlib.import_module(name).add_commands(sub)
     return parser
 
 
