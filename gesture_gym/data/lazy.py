@@ -111,6 +111,11 @@ class LazyClips(Sequence[Clip]):
                     self._make_and_save(i)
                     bar.update()
             else:
+                # compile librosa's numba kernels once here: forked workers inherit them instead
+                # of compiling them at the same time (which races on numba's on-disk cache)
+                from gesture_gym.audio import warmup
+
+                warmup()
                 with ProcessPoolExecutor(workers) as pool:
                     for _ in pool.map(self._make_and_save, todo):
                         bar.update()

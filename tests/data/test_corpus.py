@@ -96,4 +96,3 @@ def test_unknown_names_fail_clearly():
         load_corpus("music-dance", "dev")
     with pytest.raises(IndexError):
         load_corpus("music-dance", "val")[10_000]
-

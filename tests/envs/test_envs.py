@@ -1,6 +1,7 @@
 """The single envs, parametrised over every registered id: the API checkers, reproducibility,
 pickling, rendering, action validation, the info contract, observations and reset options."""
 
+import dataclasses
 import pickle
 import warnings
 
@@ -228,11 +229,16 @@ def test_dict_mode_and_text_give_raw_token_ids_and_words():
         make("MusicDance-v0", text=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class _NoConfig:
+    """The (empty) config of the test reward: it follows the RewardModel protocol fully."""
+
+
 class _NeedsGroundTruth:
     """A test reward: negative distance of the new frames to the ground truth."""
 
     name = "test_gt_distance"
-    config = None
+    config = _NoConfig()
     needs = frozenset({"motion", "ground_truth"})
     window = 8
 

@@ -13,7 +13,7 @@ from gesture_gym.data import load_corpus
 def copy_clips(corpus_name: str, folder, n: int) -> list:
     corpus = load_corpus(corpus_name, "test")
     folder.mkdir()
-    clips = corpus[:n]
+    clips = list(corpus[:n])  # makes (and caches) the clips
     for i in range(n):
         shutil.copy(corpus.path(i), folder / corpus.path(i).name)
     return clips

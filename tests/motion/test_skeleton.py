@@ -19,7 +19,9 @@ def test_forward_kinematics_keeps_bone_lengths(skeleton):
     pos = skeleton.forward_kinematics(rot, root, axis_angle=True)
     parents = list(skeleton.parents[1:])
     lengths = np.linalg.norm(pos[:, 1:] - pos[:, parents], axis=-1)
-    np.testing.assert_allclose(lengths, np.broadcast_to(skeleton.bone_lengths(), lengths.shape), atol=1e-6)
+    np.testing.assert_allclose(
+        lengths, np.broadcast_to(skeleton.bone_lengths(), lengths.shape), atol=1e-6
+    )
     np.testing.assert_allclose(pos[:, 0], root)
 
 
