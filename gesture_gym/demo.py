@@ -33,7 +33,9 @@ def _corpus_summary(name: str, n_clips: int, out: Path) -> None:
           f"({seconds:.2f} s to generate or load) ==")  # fmt: skip
     for key, value in corpus.summary().items():
         if key not in ("corpus", "split"):
-            print(f"  {key:>12}: {value}")
+            print(
+                f"  {key:>12}: {value:.3g}" if isinstance(value, float) else f"  {key:>12}: {value}"
+            )
     own = np.mean([beat_align_score(c.motion, c.beats, c.fps) for c in clips])
     other = np.mean([beat_align_score(c.motion, clips[i - 1].beats, c.fps)
                      for i, c in enumerate(clips)])  # fmt: skip
