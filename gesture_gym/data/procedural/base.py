@@ -27,6 +27,23 @@ class GeneratedClip:
     annotations: Mapping[str, Any] = field(default_factory=dict)
 
 
+SPLIT_CODES = {"train": 0, "val": 1, "test": 2, "unseen": 3}
+
+
+def clip_rng(
+    seed: int, split: str, index: int, split_sizes: Mapping[str, int]
+) -> np.random.Generator:
+    """The one random generator a clip is drawn from, after checking the arguments."""
+    if split not in SPLIT_CODES:
+        raise ValueError(f"split must be one of {list(SPLIT_CODES)}, got {split!r}")
+    if not 0 <= index < split_sizes[split]:
+        last = split_sizes[split] - 1
+        raise ValueError(f"index must be in 0..{last} for split {split!r}, got {index}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return np.random.default_rng([seed, SPLIT_CODES[split], index])
+
+
 class ProceduralGenerator(Protocol):
     """A deterministic generator: the same (seed, split, index) gives the same clip, byte for byte."""
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter
 
-from gesture_gym.data.procedural.base import GeneratedClip
+from gesture_gym.data.procedural.base import GeneratedClip, clip_rng
 from gesture_gym.motion.rotations import axis_rotation, euler_to_matrix
 from gesture_gym.motion.skeleton import SMPL24
 
@@ -53,7 +53,6 @@ HOP = SAMPLE_RATE // FPS  # 512 samples per motion frame
 CLIP_SECONDS = 20.0
 N_FRAMES = int(CLIP_SECONDS * FPS)
 N_SAMPLES = N_FRAMES * HOP
-SPLIT_CODES = {"train": 0, "val": 1, "test": 2, "unseen": 3}
 PEAK = 10 ** (-3 / 20)  # -3 dBFS
 
 MAX_STEP = 0.3  # metres a joint may move between consecutive frames
@@ -1089,14 +1088,7 @@ class MusicDanceGenerator:
         (seconds), sections (name, start, end, energy), moves (label, start, end, beats; times
         clipped to the clip) and contacts (per frame: 0 left foot, 1 right foot, -1 airborne).
         """
-        if split not in SPLIT_CODES:
-            raise ValueError(f"split must be one of {sorted(SPLIT_CODES)}, got {split!r}")
-        if not 0 <= index < self.split_sizes[split]:
-            last = self.split_sizes[split] - 1
-            raise ValueError(f"index must be in 0..{last} for split {split!r}, got {index}")
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
-        rng = np.random.default_rng([seed, SPLIT_CODES[split], index])
+        rng = clip_rng(seed, split, index, self.split_sizes)
         genre = genre_for(split, index)
         plan = plan_music(rng, genre)
         audio = render_music(rng, plan, genre)

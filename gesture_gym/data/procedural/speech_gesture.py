@@ -38,7 +38,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 from gesture_gym.data.clip import Word
-from gesture_gym.data.procedural.base import GeneratedClip
+from gesture_gym.data.procedural.base import GeneratedClip, clip_rng
 from gesture_gym.motion.rotations import axis_rotation
 from gesture_gym.motion.skeleton import UPPER_BODY
 
@@ -49,7 +49,6 @@ CLIP_SECONDS = 10.0
 N_FRAMES = int(CLIP_SECONDS * FPS)
 N_SAMPLES = N_FRAMES * HOP
 MAX_STEP = 0.15  # metres a joint may move between frames
-SPLIT_CODES = {"train": 0, "val": 1, "test": 2, "unseen": 3}
 PEAK = 10 ** (-3 / 20)  # -3 dBFS
 
 
@@ -795,15 +794,7 @@ class SpeechGestureGenerator:
     split_sizes: Mapping[str, int] = {"train": 360, "val": 30, "test": 36, "unseen": 36}
 
     def generate(self, seed: int, split: str, index: int) -> GeneratedClip:
-        if split not in SPLIT_CODES:
-            raise ValueError(f"split must be one of {list(SPLIT_CODES)}, got {split!r}")
-        if not 0 <= index < self.split_sizes[split]:
-            raise ValueError(
-                f"index must be in 0..{self.split_sizes[split] - 1} for split {split!r}, got {index}"
-            )
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
-        rng = np.random.default_rng([seed, SPLIT_CODES[split], index])
+        rng = clip_rng(seed, split, index, self.split_sizes)
         speaker = speaker_for(split, index)
         plan = plan_speech(rng, speaker)
         audio = synthesize_speech(rng, plan, speaker)
