@@ -128,10 +128,15 @@ class _Rows:
 
     def put(self, name: str, i: int, value: np.ndarray) -> None:
         a = self.arrays.get(name)
-        if a is None or a.shape[1] < len(value) or a.shape[2:] != value.shape[1:]:
+        if a is not None and a.shape[2:] != value.shape[1:]:
+            raise ValueError(
+                f"batched array {name!r}: rows of shape {value.shape[1:]} do not fit the other "
+                f"envs' {a.shape[2:]}"
+            )
+        if a is None or a.shape[1] < len(value):
             length = len(value) if a is None else max(len(value), a.shape[1])
             grown = np.zeros((self.num_envs, length) + value.shape[1:], value.dtype)
-            if a is not None and a.shape[2:] == value.shape[1:]:
+            if a is not None:
                 grown[:, : a.shape[1]] = a
             self.arrays[name] = a = grown
         a[i, : len(value)] = value
@@ -215,17 +220,20 @@ class TokenMotionCore:
         first = self.clips[0]
         self.audio_layout = first.features.layout()
         past, future = audio_context if audio_context is not None else (fpt, fpt)
-        self.spec = ObservationSpec(
-            mode=observation_mode,
-            past=int(past),
-            future=int(future),
-            frames_per_token=fpt,
-            audio_dim=int(self.stats.mean.shape[0]),
-            history=int(history),
-            code_dims=tuple(c.shape[1] for c in self.codec.codebooks()),
-            sizes=self.codec.sizes,
-            text=bool(text),
-        )
+        try:
+            self.spec = ObservationSpec(
+                mode=observation_mode,
+                past=int(past),
+                future=int(future),
+                frames_per_token=fpt,
+                audio_dim=int(self.stats.mean.shape[0]),
+                history=int(history),
+                code_dims=tuple(c.shape[1] for c in self.codec.codebooks()),
+                sizes=self.codec.sizes,
+                text=bool(text),
+            )
+        except ValueError as e:  # name the env, as every other argument error does
+            raise ValueError(f"{task.env_id}: {e}") from None
         self.slices = self.spec.slices()
         self.observation_space = self.spec.space()
         self.action_space = self.codec.action_space
@@ -273,13 +281,15 @@ class TokenMotionCore:
     def set_reward(self, reward: Any) -> None:
         """Replace the reward model (a name, a RewardModel, a mapping name -> weight, or None)."""
         spec = default_reward(self.task.kind) if reward is None else reward
-        self.reward = make_reward(spec, skeleton=self.codec.skeleton, fps=self.fps)
-        self.window = max(int(self.reward.window), self.frames_per_token)
-        for i, ep in enumerate(getattr(self, "episodes", ())):
-            if ep is not None:
-                self._check_reward_inputs(ep)
-                self._store_reward_arrays(i, ep)
-                self.reward.reset(np.array([i]))
+        model = make_reward(spec, skeleton=self.codec.skeleton, fps=self.fps)
+        live = [(i, ep) for i, ep in enumerate(getattr(self, "episodes", ())) if ep is not None]
+        for _, ep in live:  # check before replacing, so a refused reward leaves the env as it was
+            self._check_reward_inputs(ep, model)
+        self.reward = model
+        self.window = max(int(model.window), self.frames_per_token)
+        for i, ep in live:
+            self._store_reward_arrays(i, ep)
+            model.reset(np.array([i]))
 
     # --- episodes ---------------------------------------------------------------------------------
     def choose_episode(
@@ -306,7 +316,7 @@ class TokenMotionCore:
                 else int(rng.integers(len(self.clips)))
             )
             ep = self.corpus_episode(index)
-        self._check_reward_inputs(ep)
+        self._check_reward_inputs(ep, self.reward)
         return ep
 
     def _clip_index(self, clip: int | str) -> int:
@@ -398,9 +408,10 @@ class TokenMotionCore:
             self._fallback_first = self.codec.tokens_of(clip)[0]
         return self._fallback_first
 
-    def _check_reward_inputs(self, ep: EpisodeData) -> None:
+    @staticmethod
+    def _check_reward_inputs(ep: EpisodeData, reward: Any) -> None:
         available = INPUT_NAMES if ep.has_ground_truth else INPUT_NAMES - {"ground_truth"}
-        self.reward.check_available(available, f"the episode on {ep.clip_id!r}")
+        reward.check_available(available, f"the episode on {ep.clip_id!r}")
 
     def _install(
         self, i: int, ep: EpisodeData, slot: int, frames: np.ndarray, token: np.ndarray

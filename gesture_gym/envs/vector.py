@@ -47,7 +47,8 @@ class TokenMotionVectorEnv(VectorEnv):
     ) -> None:
         if autoreset_mode not in AUTORESET_MODES:
             raise ValueError(
-                f"autoreset_mode must be one of {AUTORESET_MODES}, got {autoreset_mode!r}"
+                f"{self.task.env_id} vector env: autoreset_mode must be one of "
+                f"{AUTORESET_MODES}, got {autoreset_mode!r}"
             )
         if render_mode not in (None, "rgb_array"):
             raise ValueError(

@@ -284,6 +284,19 @@ def test_rewards_needing_ground_truth_work_on_clips_and_say_what_is_missing_on_u
         env.reset(options={"clip": 0, "audio": path})
 
 
+def test_a_refused_reward_swap_leaves_the_env_as_it_was(tmp_path):
+    register_reward(_NeedsGroundTruth.name, _factory)
+    env = make("CoSpeechGesture-v0", reward="smoothness")
+    clip = env.unwrapped.core.clips[0]
+    path = tmp_path / "talk.wav"
+    sf.write(path, clip.audio, clip.sample_rate)
+    env.reset(options={"audio": path})  # no ground truth in this episode
+    with pytest.raises(MissingInputError, match="ground_truth"):
+        env.unwrapped.set_reward(_NeedsGroundTruth.name)
+    _, _, _, _, info = env.step(env.action_space.sample())
+    assert set(info["reward_terms"]) == {"smoothness"}
+
+
 def _factory(*, skeleton, fps):
     return _NeedsGroundTruth()
 
