@@ -75,6 +75,35 @@ def test_interrupted_run_resumes_to_the_same_weights_and_log(motions, tmp_path, 
         )
 
 
+def test_a_run_killed_between_the_checkpoint_files_resumes_from_the_previous_pair(
+    motions, tmp_path, monkeypatch
+):
+    tc = TrainConfig(steps=12, batch_size=4, window=32, checkpoint_every=4, log_every=2, threads=1)
+    whole = train(
+        Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "a", progress=False
+    )
+    write = training_module.atomic_write
+    json_writes = []
+
+    def killed_before_the_second_json(path, fn):
+        if path.name == "checkpoint.json":
+            json_writes.append(path)
+            if len(json_writes) == 2:  # step 8's tensors are on disk, its json is not
+                raise KeyboardInterrupt
+        write(path, fn)
+
+    monkeypatch.setattr(training_module, "atomic_write", killed_before_the_second_json)
+    with pytest.raises(KeyboardInterrupt):
+        train(Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "b", progress=False)
+    monkeypatch.undo()
+    resumed = train(
+        Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "b", progress=False
+    )
+    for key, value in whole.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[key], value, rtol=0, atol=0, msg=key)
+    assert len(list((tmp_path / "b").glob("checkpoint-*.safetensors"))) == 1
+
+
 def synthetic_clip(i, motion, split="train"):
     n = len(motion)
     zeros = np.zeros(n, np.float32)

@@ -1,6 +1,6 @@
 """Training a tokenizer on CPU: seeded, resumable from periodic checkpoints, logged to CSV.
 
-A run folder holds ``checkpoint.safetensors`` (model, optimiser and random-generator state),
+A run folder holds ``checkpoint-<step>.safetensors`` (model, optimiser and random-generator state),
 ``checkpoint.json`` (step, configs, the data's fingerprint, the sha256 of the tensors file) and
 ``log.csv`` (losses and codebook usage). Re-running the same command in the same folder resumes
 where the last checkpoint left off and gives the same weights as an uninterrupted run.
@@ -221,15 +221,21 @@ def _save_checkpoint(run: Path, meta: dict, step: int, model, optimiser, generat
     for i, s in state["state"].items():
         tensors.update({f"optim.{i}.{k}": v.contiguous() for k, v in s.items()})
     tensors["generator"] = generator.get_state()
-    weights = run / "checkpoint.safetensors"
+    # A new file per step, named in checkpoint.json: a run killed between the two writes still
+    # finds the previous pair intact and resumes from it.
+    weights = run / f"checkpoint-{step:07d}.safetensors"
     atomic_write(weights, lambda tmp: save_file(tensors, tmp))
     body = {
         **meta,
         "step": step,
         "param_groups": state["param_groups"],
+        "weights": weights.name,
         "sha256": sha256_file(weights),
     }
     atomic_write(run / "checkpoint.json", lambda tmp: tmp.write_text(json.dumps(body, indent=2)))
+    for old in run.glob("checkpoint-*.safetensors"):
+        if old != weights:
+            old.unlink()
 
 
 def _load_checkpoint(run: Path, meta: dict, model, optimiser, generator) -> int:
@@ -242,8 +248,8 @@ def _load_checkpoint(run: Path, meta: dict, model, optimiser, generator) -> int:
                 f"{run / 'checkpoint.json'}: its {key} differs from this run's; "
                 "train in another run folder or start afresh (--fresh)"
             )
-    weights = run / "checkpoint.safetensors"
-    if not weights.exists() or sha256_file(weights) != info["sha256"]:
+    weights = run / str(info.get("weights", ""))
+    if not info.get("weights") or not weights.exists() or sha256_file(weights) != info["sha256"]:
         raise ValueError(
             f"{weights}: missing or does not match checkpoint.json; start afresh (--fresh)"
         )
