@@ -559,15 +559,13 @@ class TokenMotionCore:
         )
 
     def _metrics(self, done: np.ndarray) -> dict[str, np.ndarray]:
-        """``episode_metrics`` of the finished envs ``done`` (jerk batched over equal lengths)."""
+        """``episode_metrics`` of the finished envs ``done`` (NaN for the others)."""
         out = {name: np.full(self.num_envs, np.nan) for name in METRIC_NAMES}
-        lengths = np.array([self.episodes[i].n_frames for i in done])
-        for n in np.unique(lengths):
-            group = done[lengths == n]
-            motion = self._rows["motion"][group, :n]
-            out["jerk"][group] = mean_jerk(motion, self.fps)
-            for i, m in zip(group, motion, strict=True):
-                out["beat_align"][i] = beat_align_score(m, self.episodes[i].beat_times, self.fps)
+        for i in done:
+            ep = self.episodes[i]
+            motion = self._rows["motion"][i, : ep.n_frames]
+            for name, value in episode_metrics(motion, ep.beat_times, self.fps).items():
+                out[name][i] = value
         return out
 
     def observe(self) -> Any:
