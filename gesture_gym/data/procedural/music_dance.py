@@ -1073,7 +1073,7 @@ class MusicDanceGenerator:
     """
 
     name = "music-dance"
-    version = "1"
+    version = "2"
     fps = FPS
     sample_rate = SAMPLE_RATE
     skeleton = SMPL24
