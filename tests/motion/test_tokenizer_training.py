@@ -44,31 +44,43 @@ def test_short_training_lowers_the_loss_and_reconstructs_what_it_saw(motions, tm
     assert err < 0.5 * np.linalg.norm(body - body.mean(0), axis=-1).mean()  # beats the mean pose
 
 
-def test_interrupted_run_resumes_to_the_same_weights_and_log(motions, tmp_path, monkeypatch):
-    tc = TrainConfig(steps=12, batch_size=4, window=32, checkpoint_every=4, log_every=2, threads=1)
-    whole = train(
-        Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "a", progress=False
-    )
+RESUME_CONFIG = TrainConfig(
+    steps=12, batch_size=4, window=32, checkpoint_every=4, log_every=2, threads=1
+)
 
-    save = training_module._save_checkpoint
 
-    def crash_after_step_8(run, meta, step, *args):
-        save(run, meta, step, *args)
-        if step == 8:
-            raise KeyboardInterrupt
+def killed_then_resumed(motions, tmp_path, monkeypatch, name: str, killer) -> None:
+    """Train once whole, once killed by ``killer`` (patched over ``training.<name>``) and resumed
+    in the same folder; the resumed weights must equal the whole run's exactly."""
 
-    monkeypatch.setattr(training_module, "_save_checkpoint", crash_after_step_8)
+    def fit(run):
+        return train(
+            Tokenizer.create(tiny_config("lower")), motions, RESUME_CONFIG, run, progress=False
+        )
+
+    whole = fit(tmp_path / "a")
+    monkeypatch.setattr(training_module, name, killer(getattr(training_module, name)))
     with pytest.raises(KeyboardInterrupt):
-        train(Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "b", progress=False)
+        fit(tmp_path / "b")
     monkeypatch.undo()
-    resumed = train(
-        Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "b", progress=False
-    )
+    resumed = fit(tmp_path / "b")
     for key, value in whole.model.state_dict().items():
         torch.testing.assert_close(resumed.model.state_dict()[key], value, rtol=0, atol=0, msg=key)
+
+
+def test_interrupted_run_resumes_to_the_same_weights_and_log(motions, tmp_path, monkeypatch):
+    def crash_after_step_8(save):
+        def wrapped(run, meta, step, *args):
+            save(run, meta, step, *args)
+            if step == 8:
+                raise KeyboardInterrupt
+
+        return wrapped
+
+    killed_then_resumed(motions, tmp_path, monkeypatch, "_save_checkpoint", crash_after_step_8)
     steps = [int(r["step"]) for r in read_log(tmp_path / "b")]
     assert steps == list(range(2, 13, 2))  # no row lost or written twice
-    other = TrainConfig(**{**tc.__dict__, "lr": tc.lr / 2})
+    other = TrainConfig(**{**RESUME_CONFIG.__dict__, "lr": RESUME_CONFIG.lr / 2})
     with pytest.raises(ValueError, match="its train differs"):
         train(
             Tokenizer.create(tiny_config("lower")), motions, other, tmp_path / "b", progress=False
@@ -78,29 +90,21 @@ def test_interrupted_run_resumes_to_the_same_weights_and_log(motions, tmp_path, 
 def test_a_run_killed_between_the_checkpoint_files_resumes_from_the_previous_pair(
     motions, tmp_path, monkeypatch
 ):
-    tc = TrainConfig(steps=12, batch_size=4, window=32, checkpoint_every=4, log_every=2, threads=1)
-    whole = train(
-        Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "a", progress=False
-    )
-    write = training_module.atomic_write
-    json_writes = []
+    def killed_before_the_second_json(write):
+        json_writes = []
 
-    def killed_before_the_second_json(path, fn):
-        if path.name == "checkpoint.json":
-            json_writes.append(path)
-            if len(json_writes) == 2:  # step 8's tensors are on disk, its json is not
-                raise KeyboardInterrupt
-        write(path, fn)
+        def wrapped(path, fn):
+            if path.name == "checkpoint.json":
+                json_writes.append(path)
+                if len(json_writes) == 2:  # step 8's tensors are on disk, its json is not
+                    raise KeyboardInterrupt
+            write(path, fn)
 
-    monkeypatch.setattr(training_module, "atomic_write", killed_before_the_second_json)
-    with pytest.raises(KeyboardInterrupt):
-        train(Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "b", progress=False)
-    monkeypatch.undo()
-    resumed = train(
-        Tokenizer.create(tiny_config("lower")), motions, tc, tmp_path / "b", progress=False
+        return wrapped
+
+    killed_then_resumed(
+        motions, tmp_path, monkeypatch, "atomic_write", killed_before_the_second_json
     )
-    for key, value in whole.model.state_dict().items():
-        torch.testing.assert_close(resumed.model.state_dict()[key], value, rtol=0, atol=0, msg=key)
     assert len(list((tmp_path / "b").glob("checkpoint-*.safetensors"))) == 1
 
 
