@@ -147,9 +147,22 @@ def test_streaming_equals_full_decode_and_resets_only_the_named_envs(dance, kind
     np.testing.assert_allclose(rest[1], tok.decode(fresh[1, :15]), atol=1e-4)
 
     def shapes(s):
-        return [c.shape for c in (s.caches if kind == "lower" else s.lower.caches)]
+        return [c.shape for c in s.caches]
 
     assert shapes(stream) == shapes(tok.streaming_decoder(3))  # bounded state after 40 steps
+
+
+def test_a_pair_of_different_widths_streams_as_two_decoders_and_equals_full_decode(motions):
+    upper = Tokenizer.create(tiny_config("upper", width=24))  # untrained: random weights suffice
+    lower = Tokenizer.create(tiny_config("lower"))
+    lower.model.quantizer.codebook.normal_()
+    upper.model.quantizer.codebook.normal_()
+    pair = DanceTokenizer(upper, lower)
+    stream = pair.streaming_decoder(2)
+    assert len(stream.streams) == 2
+    seqs = np.random.default_rng(2).integers(0, 16, (2, 12, 2))
+    streamed = np.concatenate([stream.step(seqs[:, i]) for i in range(12)], axis=1)
+    np.testing.assert_allclose(streamed, pair.decode(seqs), atol=1e-4)
 
 
 def test_save_load_round_trip_and_sha256_checks(dance, tmp_path):

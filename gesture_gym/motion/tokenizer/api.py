@@ -14,6 +14,7 @@ from gesture_gym.cache import content_hash
 from gesture_gym.motion.skeleton import Skeleton, get_skeleton
 from gesture_gym.motion.tokenizer.model import VQVAE, TokenizerConfig
 from gesture_gym.motion.tokenizer.representation import MotionRepresentation, RootState
+from gesture_gym.motion.tokenizer.streaming import DecoderStream, stream_signature
 
 
 def make_representation(config: TokenizerConfig, skeleton: Skeleton) -> MotionRepresentation:
@@ -173,28 +174,29 @@ class Tokenizer:
 class StreamingDecoder:
     """Decodes one token per env per step for B envs, from cached activations.
 
-    State (inspectable): ``caches[i]`` (span_i, B, C_i) holds the last inputs of the decoder's
-    i-th causal conv (env b's along axis 1); ``steps`` counts tokens since each env's reset;
-    ``root`` holds each body's position and facing (root-motion tokenizers). A step computes only
-    the new frames of each layer, so its cost does not depend on the episode's length, and
-    stepping through a sequence gives the frames ``Tokenizer.decode`` gives for it.
+    State (inspectable): ``caches[i]`` (1, span_i, B, C_i) holds the last inputs of the decoder's
+    i-th causal conv (env b's along axis 2; a view of ``stream.buffers[i]``); ``steps`` counts
+    tokens since each env's reset; ``root`` holds each body's position and facing (root-motion
+    tokenizers). A step computes only the new frames of each layer, so its cost does not depend
+    on the episode's length, and stepping through a sequence gives the frames
+    ``Tokenizer.decode`` gives for it.
     """
 
     def __init__(self, tokenizer: Tokenizer, batch_size: int) -> None:
         self.tokenizer = tokenizer
         self.batch_size = int(batch_size)
-        model = tokenizer.model
-        self._weights = model.decoder.stream_weights(model.std.detach(), model.mean.detach())
-        self.caches = model.decoder.init_caches(self.batch_size)
+        self.stream = DecoderStream([tokenizer.model], self.batch_size)
         self.steps = np.zeros(self.batch_size, dtype=np.int64)
         self.root = RootState(self.batch_size)
+
+    @property
+    def caches(self) -> list[torch.Tensor]:
+        return [buffer.cache for buffer in self.stream.buffers]
 
     def reset(self, env_indices: Sequence[int] | np.ndarray | None = None) -> None:
         """Start new episodes for ``env_indices`` (all envs when None); others are untouched."""
         idx = slice(None) if env_indices is None else np.asarray(env_indices, np.int64)
-        with torch.inference_mode():
-            for cache in self.caches:
-                cache[:, idx] = 0.0
+        self.stream.reset(idx)
         self.steps[idx] = 0
         self.root.reset(idx)
 
@@ -203,12 +205,9 @@ class StreamingDecoder:
         t = self.tokenizer._check_tokens(np.asarray(tokens).reshape(-1))
         if t.shape != (self.batch_size,):
             raise ValueError(f"tokens: expected shape ({self.batch_size},), got {np.shape(tokens)}")
-        model = self.tokenizer.model
-        with torch.inference_mode():
-            codes = model.quantizer.codebook[torch.from_numpy(t)][None]
-            out = model.decoder.step(codes, self.caches, self._weights).transpose(0, 1)
+        (out,) = self.stream.step([t])
         self.steps += 1
-        return out.numpy()
+        return out
 
     def step(self, tokens: np.ndarray) -> np.ndarray:
         """(B,) tokens -> (B, frames_per_token, J_part, 3) float32 positions of this step."""
@@ -292,33 +291,46 @@ class DanceTokenizer:
 
 
 class DanceStreamingDecoder:
-    """Streaming decoders of both parts plus one root state; step((B, 2)) -> (B, ds, 24, 3).
+    """Both parts' decoders plus one root state; step((B, 2)) -> (B, ds, 24, 3).
 
-    State: ``upper`` and ``lower`` (StreamingDecoders, their caches and step counts) and
-    ``root`` (the lower part's, which places the whole body).
+    The two decoders step as one stacked stream when they have the same shape (the shipped pair
+    does), else as two. State: ``streams``, ``steps`` and ``root`` (the lower part's, which
+    places the whole body).
     """
 
     def __init__(self, dance: DanceTokenizer, batch_size: int) -> None:
         self.dance = dance
         self.batch_size = int(batch_size)
-        self.upper = StreamingDecoder(dance.upper, batch_size)
-        self.lower = StreamingDecoder(dance.lower, batch_size)
-        self.root = self.lower.root
+        upper, lower = dance.upper.model, dance.lower.model
+        if stream_signature(upper) == stream_signature(lower):
+            self.streams = [DecoderStream([upper, lower], self.batch_size)]
+        else:
+            self.streams = [DecoderStream([m], self.batch_size) for m in (upper, lower)]
+        self.steps = np.zeros(self.batch_size, dtype=np.int64)
+        self.root = RootState(self.batch_size)
 
     @property
-    def steps(self) -> np.ndarray:
-        return self.lower.steps
+    def caches(self) -> list[torch.Tensor]:
+        return [buffer.cache for stream in self.streams for buffer in stream.buffers]
 
     def reset(self, env_indices: Sequence[int] | np.ndarray | None = None) -> None:
-        self.upper.reset(env_indices)
-        self.lower.reset(env_indices)
+        idx = slice(None) if env_indices is None else np.asarray(env_indices, np.int64)
+        for stream in self.streams:
+            stream.reset(idx)
+        self.steps[idx] = 0
+        self.root.reset(idx)
 
     def step(self, tokens: np.ndarray) -> np.ndarray:
         t = np.asarray(tokens)
-        if t.ndim != 2 or t.shape[1] != 2:
+        if t.ndim != 2 or t.shape != (self.batch_size, 2):
             raise ValueError(f"tokens: expected shape ({self.batch_size}, 2), got {t.shape}")
-        fu, fl = self.upper.step_features(t[:, 0]), self.lower.step_features(t[:, 1])
-        return self.dance.features_to_motion(fu, fl, self.root)
+        parts = [self.dance.upper._check_tokens(t[:, 0]), self.dance.lower._check_tokens(t[:, 1])]
+        if len(self.streams) == 1:
+            features = self.streams[0].step(parts)
+        else:
+            features = [s.step([p])[0] for s, p in zip(self.streams, parts, strict=True)]
+        self.steps += 1
+        return self.dance.features_to_motion(*features, self.root)
 
 
 def load_tokenizer(name: str, folder: Path | str | None = None) -> Tokenizer | DanceTokenizer:

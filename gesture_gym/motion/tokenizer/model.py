@@ -115,8 +115,8 @@ class TokenizerConfig:
 class CausalConv(nn.Conv1d):
     """A conv whose output at t sees inputs <= t (left zero padding of (k - 1) * dilation).
 
-    ``step`` is the streaming form: time-major (n, B, C) new frames plus a cache of the last
-    ``span`` inputs; each tap is then a contiguous slice, so a step is k matmuls and no copies.
+    ``stream_weights`` lays it out for :mod:`~gesture_gym.motion.tokenizer.streaming`, which keeps
+    its last ``span`` inputs and applies one matrix per tap.
     """
 
     def __init__(self, cin: int, cout: int, kernel: int, dilation: int = 1) -> None:
@@ -131,18 +131,6 @@ class CausalConv(nn.Conv1d):
         w = self.weight.detach()
         return [self.bias.detach()] + [w[:, :, j].T.contiguous() for j in range(w.shape[2])]
 
-    def step(
-        self, x: torch.Tensor, cache: torch.Tensor, weights: list[torch.Tensor]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(n, B, C_in) new frames + (span, B, C_in) cache -> (n, B, C_out), the next cache."""
-        n, b, _ = x.shape
-        window = torch.cat([cache, x]) if self.span else x
-        d = self.dilation[0]
-        y = torch.addmm(weights[0], window[:n].reshape(n * b, -1), weights[1])
-        for j in range(1, len(weights) - 1):
-            y.addmm_(window[j * d : j * d + n].reshape(n * b, -1), weights[j + 1])
-        return y.view(n, b, -1), window[n:]
-
 
 class Upsample(CausalConv):
     """x2 nearest-neighbour upsampling then a causal k3 conv (the causal TransConv of RACER).
@@ -154,7 +142,6 @@ class Upsample(CausalConv):
 
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__(cin, cout, 3)
-        self.stream_span = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(torch.repeat_interleave(x, 2, dim=-1))
@@ -168,17 +155,6 @@ class Upsample(CausalConv):
             w0, w1, w2 = (w * scale for w in (w0, w1, w2))
             bias = bias * scale + shift
         return [bias.repeat(2), torch.cat([w0 + w1, w0], 1), torch.cat([w2, w1 + w2], 1)]
-
-    def step(
-        self, x: torch.Tensor, cache: torch.Tensor, weights: list[torch.Tensor]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(n, B, C_in) + (1, B, C_in) cache -> (2n, B, C_out), the next cache."""
-        n, b, _ = x.shape
-        window = torch.cat([cache, x])
-        bias, prev, cur = weights
-        y = torch.addmm(bias, window[:n].reshape(n * b, -1), prev)
-        y.addmm_(window[1:].reshape(n * b, -1), cur)
-        return y.view(n, b, 2, -1).transpose(1, 2).reshape(2 * n, b, -1), window[n:]
 
 
 class ResBlock(nn.Module):
@@ -254,63 +230,6 @@ class CausalDecoder(nn.Module):
             convs.extend(block.conv for block in blocks)
             convs.append(up)
         return convs
-
-    def init_caches(self, batch_size: int) -> list[torch.Tensor]:
-        """Zero caches, (span, B, C_in) per causal conv: the state of a fresh sequence."""
-        return [
-            torch.zeros(getattr(c, "stream_span", c.span), batch_size, c.in_channels)
-            for c in self.causal_convs()
-        ]
-
-    def stream_weights(
-        self, scale: torch.Tensor | None = None, shift: torch.Tensor | None = None
-    ) -> StreamWeights:
-        """The step's weights, laid out once (the decoder is frozen while it streams).
-
-        ``scale`` and ``shift`` (C,) fold an affine map of the output (the denormalisation)
-        into the last layer, so a step needs no extra pass over its frames.
-        """
-        *inner, last = self.causal_convs()
-        convs = [(c, c.stream_weights()) for c in inner] + [
-            (last, last.stream_weights(scale, shift))
-        ]
-        projs = [
-            (b.proj.bias.detach(), b.proj.weight.detach()[:, :, 0].T.contiguous())
-            for blocks in self.blocks
-            for b in blocks
-        ]
-        return StreamWeights(convs, projs, [len(blocks) for blocks in self.blocks])
-
-    @staticmethod
-    def step(
-        codes: torch.Tensor, caches: list[torch.Tensor], weights: StreamWeights
-    ) -> torch.Tensor:
-        """One token per env: (1, B, D) -> (ds, B, C) time-major, updating ``caches`` in place."""
-        convs, projs = iter(enumerate(weights.convs)), iter(weights.projs)
-
-        def conv(x: torch.Tensor) -> torch.Tensor:
-            i, (layer, w) = next(convs)
-            y, caches[i] = layer.step(x, caches[i], w)
-            return y
-
-        h = conv(codes)
-        for n_blocks in weights.blocks_per_level:
-            for _ in range(n_blocks):
-                t = F.relu(conv(F.relu(h)))
-                bias, matrix = next(projs)
-                h = torch.addmm(bias, t.reshape(-1, t.shape[-1]), matrix).view_as(h).add_(h)
-            h = conv(h)
-        return h
-
-
-@dataclass(frozen=True)
-class StreamWeights:
-    """A decoder's weights in streaming layout: per causal conv (layer, [bias, matrices...]) in
-    step order, per residual block its 1x1 conv's (bias, matrix), and blocks per level."""
-
-    convs: list[tuple[CausalConv, list[torch.Tensor]]]
-    projs: list[tuple[torch.Tensor, torch.Tensor]]
-    blocks_per_level: list[int]
 
 
 class EMAQuantizer(nn.Module):

@@ -1,0 +1,236 @@
+"""Streaming decoding: G causal decoders of one shape (one tokenizer, or a dance's upper and lower
+parts) advance B sequences by one token per step, fast-WaveNet style.
+
+Every causal conv keeps its last ``span`` inputs in a :class:`StreamBuffer`, and a step computes
+only the new frames of each layer, so its cost does not depend on how long the sequences are.
+The G decoders' weights are stacked, so each tap of each layer is one batched matmul
+(``torch.baddbmm``) for all of them: a dance's two codebooks cost one decoder's calls (and
+baddbmm dispatches faster than addmm for matrices this small).
+
+Activations are (G, n * B, C): n new frames of B sequences, frame-major.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gesture_gym.motion.tokenizer.model import VQVAE, CausalConv, CausalDecoder, Upsample
+
+
+class StreamBuffer:
+    """The recent inputs of one causal conv for G decoders and B sequences.
+
+    A step writes its n new frames after the last ones and the conv reads each tap as a slice
+    ending there, so only the new frames are copied (concatenating cache and input would copy
+    the whole window every step). When the buffer is full its last ``span`` frames move to the
+    front, once every ``capacity`` steps.
+    """
+
+    def __init__(
+        self,
+        groups: int,
+        span: int,
+        frames: int,
+        batch_size: int,
+        channels: int,
+        capacity: int = 32,
+    ) -> None:
+        self.span, self.frames, self.batch_size = span, frames, batch_size
+        self.data = torch.zeros(groups, (span + frames * capacity) * batch_size, channels)
+        self.end = span  # frames [end - span, end) are the cache
+
+    def _frames(self, start: int, stop: int) -> torch.Tensor:
+        return self.data[:, start * self.batch_size : stop * self.batch_size]
+
+    @property
+    def cache(self) -> torch.Tensor:
+        """(G, span, B, C), a view: the inputs the next step still reads."""
+        g, _, c = self.data.shape
+        return self._frames(self.end - self.span, self.end).view(g, self.span, self.batch_size, c)
+
+    def reset(self, sequences: np.ndarray | slice) -> None:
+        """Zero the cache of ``sequences`` (a fresh start: causal convs pad with zeros)."""
+        self.cache[:, :, sequences] = 0.0
+
+    def push(self, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
+        """Append (G, frames * B, C), or its ReLU; returns the (G, (span + frames) * B, C) window
+        ending with it."""
+        if self.end + self.frames > self.data.shape[1] // self.batch_size:
+            self._frames(0, self.span).copy_(self._frames(self.end - self.span, self.end).clone())
+            self.end = self.span
+        start = self.end - self.span
+        self.end += self.frames
+        slot = self._frames(self.end - self.frames, self.end)
+        if relu:
+            torch.clamp_min(x, 0.0, out=slot)
+        else:
+            slot.copy_(x)
+        return self._frames(start, self.end)
+
+
+@dataclass(frozen=True, eq=False)
+class StreamConv:
+    """One causal conv of the G decoders in streaming layout.
+
+    Attributes:
+        bias: (G, 1, C_out).
+        taps: (G, C_in, C_out) matrices, oldest input first, ``dilation`` frames apart; for an
+            upsampling conv the two polyphase matrices (previous frame, current frame) whose
+            C_out = 2 C gives both output phases (see :class:`Upsample`).
+        dilation: frames between taps.
+        span: input frames kept between steps.
+        upsample: a x2 upsampling conv.
+        in_channels: C_in.
+    """
+
+    bias: torch.Tensor
+    taps: tuple[torch.Tensor, ...]
+    dilation: int
+    span: int
+    upsample: bool
+    in_channels: int
+
+    def step(self, x: torch.Tensor, buffer: StreamBuffer, relu_input: bool = False) -> torch.Tensor:
+        """(G, n * B, C_in) new frames (ReLU'd first when ``relu_input``) -> (G, n' * B, C_out),
+        n' = 2n when upsampling."""
+        n, b = buffer.frames, buffer.batch_size
+        window = buffer.push(x, relu_input)
+        y = torch.baddbmm(self.bias, window[:, : n * b], self.taps[0])
+        if self.upsample:
+            y.baddbmm_(window[:, b:], self.taps[1])
+            g, _, c2 = y.shape
+            return y.view(g, n, b, 2, c2 // 2).transpose(2, 3).reshape(g, 2 * n * b, c2 // 2)
+        d = self.dilation
+        for j, tap in enumerate(self.taps[1:], 1):
+            y.baddbmm_(window[:, j * d * b : (j * d + n) * b], tap)
+        return y
+
+
+def _stack(mats: Sequence[torch.Tensor], width: int, phases: int) -> torch.Tensor:
+    """Stack (..., phases * C_g) tensors on a new axis 0, zero-padding each phase's C_g to
+    ``width`` (decoders of different output channels share the last layer)."""
+    out = []
+    for m in mats:
+        split = m.reshape(m.shape[:-1] + (phases, -1))
+        padded = torch.nn.functional.pad(split, (0, width - split.shape[-1]))
+        out.append(padded.reshape(m.shape[:-1] + (-1,)))
+    return torch.stack(out)
+
+
+def stream_signature(model: VQVAE) -> tuple:
+    """What decoders stacked in one stream must share (the output channels may differ)."""
+    c = model.cfg
+    return (c.code_dim, c.width, c.depth, c.dilations, c.downsample)
+
+
+class DecoderStream:
+    """The stacked decoders of ``models`` (one stream signature) stepping B sequences.
+
+    State: ``buffers`` (one per causal conv, step order). The last layer has the denormalisation
+    folded in, so a step returns raw feature frames.
+    """
+
+    def __init__(self, models: Sequence[VQVAE], batch_size: int) -> None:
+        if len({stream_signature(m) for m in models}) != 1:
+            raise ValueError(
+                "decoders streamed together need one shape (code_dim, width, depth, dilations, "
+                "downsample)"
+            )
+        self.batch_size = int(batch_size)
+        self.codebooks = [m.quantizer.codebook.detach() for m in models]
+        self.channels = [m.channels for m in models]
+        self.frames_per_token = models[0].cfg.downsample
+        decoders: list[CausalDecoder] = [m.decoder for m in models]
+        per_model = [d.causal_convs() for d in decoders]
+        self.convs: list[StreamConv] = []
+        for k, layers in enumerate(zip(*per_model, strict=True)):
+            last = k == len(per_model[0]) - 1
+            weights = [
+                layer.stream_weights(m.std.detach(), m.mean.detach())
+                if last
+                else layer.stream_weights()
+                for layer, m in zip(layers, models, strict=True)
+            ]
+            self.convs.append(self._stream_conv(layers[0], weights))
+        self.projs = [
+            (
+                torch.stack([b.proj.bias.detach()[None] for b in blocks]),
+                torch.stack([b.proj.weight.detach()[:, :, 0].T for b in blocks]),
+            )
+            for blocks in zip(*(_blocks(d) for d in decoders), strict=True)
+        ]
+        self.blocks_per_level = [len(blocks) for blocks in decoders[0].blocks]
+        self.buffers = self._init_buffers()
+
+    @staticmethod
+    def _stream_conv(layer: CausalConv, weights: list[list[torch.Tensor]]) -> StreamConv:
+        upsample = isinstance(layer, Upsample)
+        phases = 2 if upsample else 1
+        width = max(w[0].shape[-1] for w in weights) // phases
+        bias = _stack([w[0] for w in weights], width, phases)[:, None]
+        taps = zip(*(w[1:] for w in weights), strict=True)
+        return StreamConv(
+            bias=bias,
+            taps=tuple(_stack(mats, width, phases) for mats in taps),
+            dilation=layer.dilation[0],
+            span=1 if upsample else layer.span,
+            upsample=upsample,
+            in_channels=layer.in_channels,
+        )
+
+    def _init_buffers(self) -> list[StreamBuffer]:
+        buffers, frames = [], 1  # frames: new input frames per step at the conv's rate
+        for conv in self.convs:
+            buffers.append(
+                StreamBuffer(
+                    len(self.codebooks), conv.span, frames, self.batch_size, conv.in_channels
+                )
+            )
+            frames *= 2 if conv.upsample else 1
+        return buffers
+
+    def reset(self, sequences: np.ndarray | slice) -> None:
+        with torch.inference_mode():
+            for buffer in self.buffers:
+                buffer.reset(sequences)
+
+    def step(self, tokens: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """One (B,) int64 token array per decoder -> one (B, ds, C_g) raw-feature array each."""
+        with torch.inference_mode():
+            codes = torch.stack(
+                [
+                    torch.index_select(cb, 0, torch.from_numpy(t))
+                    for cb, t in zip(self.codebooks, tokens, strict=True)
+                ]
+            )
+            out = self._decode(codes).numpy()
+        g, b = len(self.codebooks), self.batch_size
+        out = out.reshape(g, self.frames_per_token, b, -1)
+        return [out[i, :, :, :c].transpose(1, 0, 2) for i, c in enumerate(self.channels)]
+
+    def _decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """(G, B, D) codes -> (G, ds * B, C) frames, through every layer once."""
+        convs = iter(zip(self.convs, self.buffers, strict=True))
+        projs = iter(self.projs)
+
+        def conv(x: torch.Tensor, relu_input: bool = False) -> torch.Tensor:
+            layer, buffer = next(convs)
+            return layer.step(x, buffer, relu_input)
+
+        h = conv(codes)
+        for n_blocks in self.blocks_per_level:
+            for _ in range(n_blocks):
+                t = conv(h, relu_input=True).relu_()
+                bias, matrix = next(projs)
+                h = torch.baddbmm(bias, t, matrix).add_(h)
+            h = conv(h)
+        return h
+
+
+def _blocks(decoder: CausalDecoder) -> list:
+    """The decoder's residual blocks in step order."""
+    return [block for blocks in decoder.blocks for block in blocks]
