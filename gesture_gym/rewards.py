@@ -179,6 +179,11 @@ class CompositeReward:
                     f"not RewardInputs fields; choose from {sorted(INPUT_NAMES)}"
                 )
         self.config = CompositeConfig({key: float(w) for key, (_, w) in models.items()})
+        # what score reads per part, prepared once: it runs every step
+        self._parts = tuple(
+            (model, tuple(sorted(model.needs)), np.float32(w))
+            for model, w in zip(self.models, self.config.weights.values(), strict=True)
+        )
         self.needs = frozenset().union(*(m.needs for m in self.models))
         self.window = max(m.window for m in self.models)
 
@@ -200,8 +205,8 @@ class CompositeReward:
         """(B,) float32 weighted total and term name -> (B,) float32 raw term."""
         total = np.zeros(inputs.batch_size, dtype=np.float32)
         terms: dict[str, np.ndarray] = {}
-        for model, weight in zip(self.models, self.config.weights.values(), strict=True):
-            missing = sorted(n for n in model.needs if getattr(inputs, n) is None)
+        for model, needs, weight in self._parts:
+            missing = [n for n in needs if getattr(inputs, n) is None]
             if missing:
                 raise MissingInputError(
                     f"reward {model.name!r} needs {', '.join(missing)}, which RewardInputs lacks "
@@ -211,7 +216,7 @@ class CompositeReward:
                 if term in terms:
                     raise ValueError(f"two parts of the composite reward return term {term!r}")
                 terms[term] = value
-                total += np.float32(weight) * value
+                total += weight * value
         return total, terms
 
     def __call__(self, inputs: RewardInputs) -> dict[str, np.ndarray]:

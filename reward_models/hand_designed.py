@@ -9,12 +9,21 @@ Kinematic beats are local minima of the Gaussian-smoothed mean joint speed
 (``gesture_gym.motion.features``). A minimum is only known once the frames after it are decoded, so
 the beat terms score the new frames shifted back by ``delay`` frames (Bailando scored a whole
 decoded sequence and had no such lag).
+
+A step scores a batch of envs over a few frames, where numpy's per-call overhead and its copies
+cost more than the arithmetic. The terms that read only the last few frames share one copy of
+them per step laid out xyz, frames, joints, envs (:func:`recent_motion`): x, y and z are
+contiguous slabs, differencing frames subtracts contiguous blocks, gathering joints copies rows of
+B values, and a sum over frames or joints adds such rows (numpy is slow on a non-contiguous view
+whose inner run is short, and reduces a short last axis slowly). The beat terms find kinematic
+beats only in the envs whose score can depend on them (an audio beat in reach).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,6 +32,20 @@ from gesture_gym.motion.skeleton import Skeleton
 from gesture_gym.rewards import RewardInputs, register_reward
 
 TOKEN_SECONDS = 0.5  # the longest token the windows leave room for (shipped: 8 frames, <= 0.4 s)
+RECENT_CONTEXT = 3  # frames before the new ones in recent_motion (smoothness reads 3)
+
+
+@lru_cache(maxsize=1)
+def recent_motion(inputs: RewardInputs) -> np.ndarray:
+    """(3, T, J, B) copy of the last T = new_frames + RECENT_CONTEXT frames of ``inputs.motion``
+    (the whole window if shorter).
+
+    Cached on the inputs object, which the env builds anew every step (and never changes), so
+    the terms of a composite share one copy. A term gathers its joints from it before slicing its
+    frames (``take`` first copies a non-contiguous array whole).
+    """
+    frames = min(inputs.new_frames + RECENT_CONTEXT, inputs.window)
+    return np.ascontiguousarray(inputs.motion[:, -frames:].transpose(3, 1, 2, 0))
 
 
 class _HandDesigned:
@@ -54,10 +77,10 @@ class _HandDesigned:
                 f"reward {self.name!r} reads {frames} frames ({inputs.new_frames} new + "
                 f"{self.context} before), but RewardInputs has a window of {inputs.window}"
             )
-        return {self.name: self.score(inputs, inputs.motion[:, -frames:]).astype(np.float32)}
+        return {self.name: self.score(inputs, frames).astype(np.float32, copy=False)}
 
-    def score(self, inputs: RewardInputs, motion: np.ndarray) -> np.ndarray:
-        """(B,) rewards from ``motion``, the (B, context + new_frames, J, 3) recent frames."""
+    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
+        """(B,) rewards from the last ``frames`` (context + new) frames of ``inputs``."""
         raise NotImplementedError
 
     def joints(self, *names: str) -> list[int]:
@@ -82,12 +105,14 @@ class _BeatReward(_HandDesigned):
         self.context = self.delay + math.ceil(4 * self.sigma) + 2
         super().__init__(config, skeleton, fps)
 
-    def beats(self, inputs: RewardInputs, motion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(B, n) kinematic and audio beat masks of the scored frames (n = new_frames)."""
-        n, d = inputs.new_frames, self.delay
-        kinematic = kinematic_beat_mask(motion, self.fps, sigma=self.sigma)[:, -n - d : -d]
-        audio = inputs.audio_beats[:, -n - d : -d]
-        return kinematic, audio
+    def scored(self, mask: np.ndarray, n: int) -> np.ndarray:
+        """The n scored frames of a (frames, B) time-first mask (numpy reduces over the first
+        axis far faster than over the others)."""
+        return mask[-n - self.delay : -self.delay]
+
+    def kinematic_beats(self, motion: np.ndarray, n: int) -> np.ndarray:
+        """(n, B) kinematic beat mask of the scored frames of (B, frames, J, 3) ``motion``."""
+        return self.scored(kinematic_beat_mask(motion, self.fps, sigma=self.sigma).T, n)
 
 
 @dataclass(frozen=True)
@@ -109,10 +134,15 @@ class BeatBailando(_BeatReward):
     name = "beat_bailando"
     Config = BeatBailandoConfig
 
-    def score(self, inputs: RewardInputs, motion: np.ndarray) -> np.ndarray:
-        kinematic, audio = self.beats(inputs, motion)
-        hit = kinematic.any(axis=1) & audio.any(axis=1)
-        return (hit - 0.5) * self.config.scale
+    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
+        n = inputs.new_frames
+        hit = self.scored(inputs.audio_beats.T, n).any(axis=0)
+        # only an env with a music beat in the token can score +, so only its dance beats count
+        envs = np.flatnonzero(hit)
+        if envs.size:
+            hit[envs] = self.kinematic_beats(inputs.motion[envs, -frames:], n).any(axis=0)
+        half = np.float32(0.5 * self.config.scale)
+        return np.where(hit, half, -half)
 
 
 @dataclass(frozen=True)
@@ -136,29 +166,36 @@ class BeatGaussian(_BeatReward):
     name = "beat_gaussian"
     Config = BeatGaussianConfig
 
-    def score(self, inputs: RewardInputs, motion: np.ndarray) -> np.ndarray:
-        kinematic, _ = self.beats(inputs, motion)
-        w, n = motion.shape[1], inputs.new_frames
-        frames = np.arange(w)
-        scored = frames[w - n - self.delay : w - self.delay]
-        audio = inputs.audio_beats[:, -w:]
-        dist = np.abs(scored[:, None] - frames[None, :]) / self.fps  # (n, w) seconds
-        nearest = np.where(audio[:, None, :], dist[None], np.inf).min(axis=2)  # (B, n)
-        hits = np.exp(-0.5 * (nearest / self.config.tolerance_s) ** 2) * kinematic
-        count = kinematic.sum(axis=1)
-        return hits.sum(axis=1) / np.maximum(count, 1)
+    def __init__(self, config, skeleton: Skeleton, fps: float):
+        super().__init__(config, skeleton, fps)
+        self._closeness: dict[tuple[int, int], np.ndarray] = {}
 
+    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
+        w, n = frames, inputs.new_frames
+        audio = inputs.audio_beats.T[-w:]  # (w, B)
+        reward = np.zeros(inputs.batch_size, dtype=np.float32)
+        # an env without an audio beat in the window scores 0: only the others' beats count
+        envs = np.flatnonzero(audio.any(axis=0))
+        if envs.size:
+            kinematic = self.kinematic_beats(inputs.motion[envs, -w:], n).astype(np.float32)
+            # the Gaussian of the nearest beat's distance is the largest Gaussian over the beats
+            nearest = (self.closeness(w, n) * audio[:, None, envs]).max(axis=0)  # (n, B')
+            count = np.maximum(kinematic.sum(axis=0), 1)
+            reward[envs] = (nearest * kinematic).sum(axis=0) / count
+        return reward
 
-def _norm(v: np.ndarray) -> np.ndarray:
-    """(..., 3) -> (...) Euclidean norms (per component: several times faster than linalg.norm)."""
-    x, y, z = v[..., 0], v[..., 1], v[..., 2]
-    return np.sqrt(x * x + y * y + z * z)
-
-
-def _facing_cosine(line_a: np.ndarray, line_b: np.ndarray) -> np.ndarray:
-    """Cosine between the horizontal facings (line x up) of two (..., 3) left-right lines."""
-    ax, az, bx, bz = line_a[..., 0], line_a[..., 2], line_b[..., 0], line_b[..., 2]
-    return (ax * bx + az * bz) / np.sqrt((ax * ax + az * az) * (bx * bx + bz * bz) + 1e-12)
+    def closeness(self, w: int, n: int) -> np.ndarray:
+        """(w, n, 1) float32 exp(-d^2 / 2 tau^2), d = seconds from each frame of the window to
+        each scored frame (computed once per window shape)."""
+        key = (w, n)
+        if key not in self._closeness:
+            frames = np.arange(w)
+            scored = frames[w - n - self.delay : w - self.delay]
+            dist = np.abs(frames[:, None, None] - scored[:, None]) / self.fps
+            self._closeness[key] = np.exp(-0.5 * (dist / self.config.tolerance_s) ** 2).astype(
+                np.float32
+            )
+        return self._closeness[key]
 
 
 @dataclass(frozen=True)
@@ -180,11 +217,16 @@ class Orientation(_HandDesigned):
 
     def __init__(self, config, skeleton: Skeleton, fps: float):
         super().__init__(config, skeleton, fps)
-        self.index = self.joints("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+        self.index = self.joints("left_shoulder", "left_hip", "right_shoulder", "right_hip")
 
-    def score(self, inputs: RewardInputs, motion: np.ndarray) -> np.ndarray:
-        ls, rs, lh, rh = (motion[:, :, j] for j in self.index)
-        return _facing_cosine(ls - rs, lh - rh).min(axis=1)
+    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
+        joints = recent_motion(inputs).take(self.index, axis=2)[:, -frames:]  # (3, T, 4, B)
+        x, _, z = joints[:, :, :2] - joints[:, :, 2:]  # (T, 2, B): shoulder and hip lines
+        # the cosine between the lines' horizontal facings (line x up) is that of the lines
+        # projected on the floor
+        square = x * x + z * z
+        dot = x[:, 0] * x[:, 1] + z[:, 0] * z[:, 1]
+        return (dot / np.sqrt(square[:, 0] * square[:, 1] + 1e-12)).min(axis=0)
 
 
 @dataclass(frozen=True)
@@ -206,9 +248,16 @@ class Smoothness(_HandDesigned):
     Config = SmoothnessConfig
     context = 3
 
-    def score(self, inputs: RewardInputs, motion: np.ndarray) -> np.ndarray:
-        jerk = np.diff(motion, n=3, axis=1).reshape(len(motion), -1)  # per frame: x fps^3
-        squared = np.einsum("bk,bk->b", jerk, jerk) * (self.fps**6 * 3 / jerk.shape[1])
+    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
+        m = recent_motion(inputs)[:, -frames:]  # (3, n + 3, J, B)
+        # third difference x[t+3] - 3 x[t+2] + 3 x[t+1] - x[t] (x fps^3), in place: (3, n, J, B)
+        jerk = m[:, 1:-2] - m[:, 2:-1]
+        jerk *= 3
+        jerk += m[:, 3:]
+        jerk -= m[:, :-3]
+        _, n_frames, n_joints, b = jerk.shape
+        flat = jerk.reshape(-1, b)
+        squared = np.einsum("kb,kb->b", flat, flat) * (self.fps**6 / (n_frames * n_joints))
         return -self.config.scale * squared
 
 
@@ -242,15 +291,14 @@ class FootSkating(_HandDesigned):
         super().__init__(config, skeleton, fps)
         self.index = self.joints(*FEET)
 
-    def score(self, inputs: RewardInputs, motion: np.ndarray) -> np.ndarray:
-        feet = motion.take(self.index, axis=2)  # (B, 1 + n, 4, 3)
-        height = feet[:, 1:, :, 1]
-        lowest = np.argmin(height, axis=2)[..., None]  # (B, n, 1)
-        dx = feet[:, 1:, :, 0] - feet[:, :-1, :, 0]
-        dz = feet[:, 1:, :, 2] - feet[:, :-1, :, 2]
-        slide = np.take_along_axis(np.sqrt(dx * dx + dz * dz), lowest, axis=2)[..., 0]
-        contact = height.min(axis=2) < self.config.floor_height + self.config.contact_height
-        return -self.config.scale * self.fps * np.mean(contact * slide, axis=1)
+    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
+        x, y, z = recent_motion(inputs).take(self.index, axis=2)[:, -frames:]  # (1 + n, 4, B)
+        height = y[1:]
+        lowest = height.argmin(axis=1)[:, None]  # (n, 1, B)
+        dx, dz = x[1:] - x[:-1], z[1:] - z[:-1]
+        slide = np.take_along_axis(np.sqrt(dx * dx + dz * dz), lowest, axis=1)[:, 0]
+        contact = height.min(axis=1) < self.config.floor_height + self.config.contact_height
+        return (contact * slide).sum(axis=0) * (-self.config.scale * self.fps / len(slide))
 
 
 @dataclass(frozen=True)
@@ -275,9 +323,10 @@ class FloorContact(_HandDesigned):
         super().__init__(config, skeleton, fps)
         self.index = self.joints(*FEET)
 
-    def score(self, inputs: RewardInputs, motion: np.ndarray) -> np.ndarray:
-        lowest = motion[..., 1].take(self.index, axis=2).min(axis=2)
-        return -self.config.scale * np.mean(np.abs(lowest - self.config.floor_height), axis=1)
+    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
+        lowest = recent_motion(inputs)[1].take(self.index, axis=1)[-frames:].min(axis=1)
+        error = np.abs(lowest - self.config.floor_height)
+        return error.sum(axis=0) * (-self.config.scale / len(error))
 
 
 @dataclass(frozen=True)
@@ -320,46 +369,60 @@ class PosePlausibility(_HandDesigned):
 
     def __init__(self, config, skeleton: Skeleton, fps: float):
         super().__init__(config, skeleton, fps)
-        self.parent = np.array(skeleton.parents[1:])
-        self.inv_rest = (1.0 / np.maximum(skeleton.bone_lengths(), 1e-6)).astype(np.float32)
         names = set(skeleton.joint_names)
         limbs = [limb for limb in LIMBS if names.issuperset(limb[:3])]
-        self.limbs = np.array([self.joints(*limb[:3]) for limb in limbs], dtype=int).reshape(-1, 3)
-        self.facing_pairs = np.array(
-            [self.joints(f"left_{limb[3]}", f"right_{limb[3]}") for limb in limbs], dtype=int
-        ).reshape(-1, 2)
-        self.flex_side = np.array([limb[4] for limb in limbs])
+        # the vectors the score reads, (head, tail) joint pairs: every bone (child, parent), then
+        # any limb segment that is not a bone and the left-right lines whose facing is forward
+        pairs = list(enumerate(skeleton.parents))[1:]
+
+        def vector(head: str, tail: str) -> int:
+            pair = tuple(self.joints(head, tail))
+            if pair not in pairs:
+                pairs.append(pair)
+            return pairs.index(pair)
+
+        self.segments = np.array(  # per limb its proximal, then its distal segment
+            [vector(hinge, prox) for prox, hinge, *_ in limbs]
+            + [vector(distal, hinge) for _, hinge, distal, *_ in limbs],
+            dtype=int,
+        )
+        self.lines = np.array([vector(f"left_{f}", f"right_{f}") for *_, f, _ in limbs], int)
+        self.heads, self.tails = np.array(pairs, dtype=int).reshape(-1, 2).T
+        self.n_bones, self.n_limbs = skeleton.n_joints - 1, len(limbs)
+        self.inv_rest = (1.0 / np.maximum(skeleton.bone_lengths(), 1e-6)).astype(np.float32)
+        # per limb, broadcast over (T, L, B): -1 x the flexion side, and the flexion limit
+        self.against = -np.array([limb[4] for limb in limbs], dtype=np.float32)[:, None]
         max_flex = [config.elbow_max_flexion if side > 0 else config.knee_max_flexion
                     for *_, side in limbs]  # fmt: skip
-        self.max_flexion = np.radians(np.array(max_flex, dtype=float))
-        self.hyper = math.radians(config.max_hyperextension)
+        self.max_flexion = np.radians(np.array(max_flex, dtype=np.float32))[:, None]
+        self.hyper = np.float32(math.radians(config.max_hyperextension))
 
-    def score(self, inputs: RewardInputs, motion: np.ndarray) -> np.ndarray:
+    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
         c = self.config
-        bones = _norm(motion[:, :, 1:] - motion.take(self.parent, axis=2))
-        e_bone = np.abs(bones * self.inv_rest - 1.0).mean(axis=(1, 2))
-        return -(c.bone_weight * e_bone + c.angle_weight * self.angle_error(motion))
+        m = np.ascontiguousarray(recent_motion(inputs)[:, -frames:])  # take copies it anyway
+        v = m.take(self.heads, axis=2) - m.take(self.tails, axis=2)  # (3, T, K, B)
+        length = np.sqrt((v * v).sum(axis=0))  # (T, K, B)
+        nb, nl = self.n_bones, self.n_limbs
+        e_bone = np.abs(length[:, :nb] * self.inv_rest[:, None] - 1.0).sum(axis=(0, 1))
+        # (3, T, 2L, B) unit proximal then distal segments of the limbs
+        unit = v.take(self.segments, axis=2) / (length.take(self.segments, axis=1) + 1e-9)
+        e_angle = self.angle_error(unit[:, :, :nl], unit[:, :, nl:], v.take(self.lines, axis=2))
+        return -(c.bone_weight / (frames * nb) * e_bone + c.angle_weight * e_angle)
 
-    def angle_error(self, motion: np.ndarray) -> np.ndarray:
-        """(B,) mean over frames of the summed limit violations of the limbs (radians)."""
-        # coordinates first: (3, B, T, L, k) so that sums over x, y, z add three slabs
-        limb = np.moveaxis(motion.take(self.limbs, axis=2), -1, 0)
-        upper, lower = limb[..., 1] - limb[..., 0], limb[..., 2] - limb[..., 1]
-        upper /= np.sqrt(np.sum(upper * upper, axis=0)) + 1e-9
-        lower /= np.sqrt(np.sum(lower * lower, axis=0)) + 1e-9
-        cos = np.sum(upper * lower, axis=0)
-        flexion = np.arccos(np.clip(cos, -1.0, 1.0))
+    def angle_error(self, upper: np.ndarray, lower: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """(B,) mean over frames of the summed limit violations of the limbs (radians), from the
+        (3, T, L, B) unit proximal and distal bones and the left-right lines."""
+        cos = (upper * lower).sum(axis=0)  # (T, L, B)
+        flexion = np.arccos(cos.clip(-1.0, 1.0))
         # how far the distal bone leans against the flexion side: its component across the
         # proximal bone, along the horizontal facing (-z, 0, x) of the shoulder (hip) line
-        pair = np.moveaxis(motion.take(self.facing_pairs, axis=2), -1, 0)
-        line = pair[..., 0] - pair[..., 1]
         across = lower - cos * upper
         lean = (line[0] * across[2] - line[2] * across[0]) / np.sqrt(
             line[0] * line[0] + line[2] * line[2] + 1e-12
         )
-        hyper = np.arcsin(np.clip(-self.flex_side * lean, 0.0, 1.0))
+        hyper = np.arcsin((lean * self.against).clip(0.0, 1.0))
         err = np.maximum(flexion - self.max_flexion, 0.0) + np.maximum(hyper - self.hyper, 0.0)
-        return err.sum(axis=2).mean(axis=1)
+        return err.sum(axis=(0, 1)) / len(err)
 
 
 MODELS = (BeatBailando, BeatGaussian, Orientation, Smoothness, FootSkating, FloorContact,

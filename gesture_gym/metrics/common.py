@@ -18,10 +18,21 @@ def check_fps(fps: float, name: str = "fps") -> float:
 
 
 def as_motion(
-    motion: np.ndarray, name: str = "motion", *, n_joints: int | None = None, min_frames: int = 2
+    motion: np.ndarray,
+    name: str = "motion",
+    *,
+    n_joints: int | None = None,
+    min_frames: int = 2,
+    keep_float32: bool = False,
 ) -> np.ndarray:
-    """``motion`` as a (T, J, 3) float64 array, or a ValueError naming what is wrong."""
-    m = np.asarray(motion, dtype=np.float64)
+    """``motion`` as a (T, J, 3) float64 array, or a ValueError naming what is wrong.
+
+    ``keep_float32``: float32 motion stays float32, for a metric that computes in float32 where
+    it is given float32 (an env's per-episode metrics, which skip the float64 copy).
+    """
+    m = np.asarray(motion)
+    if not (keep_float32 and m.dtype == np.float32):
+        m = np.asarray(m, dtype=np.float64)
     if m.ndim != 3 or m.shape[2] != 3:
         raise ValueError(
             f"{name}: expected (frames, joints, 3) joint positions, got shape {m.shape}"
@@ -30,7 +41,7 @@ def as_motion(
         raise ValueError(f"{name}: {m.shape[1]} joints, this metric needs {n_joints} (SMPL-24)")
     if m.shape[0] < min_frames:
         raise ValueError(f"{name}: {m.shape[0]} frame(s), this metric needs at least {min_frames}")
-    if not np.all(np.isfinite(m)):
+    if not np.isfinite(m).all():
         raise ValueError(f"{name}: contains NaN or infinite values")
     return m
 
@@ -50,7 +61,7 @@ def as_times(times: np.ndarray | None, name: str) -> np.ndarray:
     if times is None:
         raise ValueError(f"{name}: no beat/onset times given (this metric needs the audio's)")
     t = np.asarray(times, dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(t)):
+    if not np.isfinite(t).all():
         raise ValueError(f"{name}: contains NaN or infinite times")
     return np.sort(t)
 
@@ -61,11 +72,9 @@ def nearest_distance(queries: np.ndarray, targets: np.ndarray) -> np.ndarray:
     t = np.sort(np.asarray(targets, dtype=np.float64))
     if t.size == 0:
         return np.full(q.shape, np.inf)
-    i = np.clip(np.searchsorted(t, q), 1, t.size - 1) if t.size > 1 else np.zeros(q.shape, int)
-    d = np.abs(q - t[i])
-    if t.size > 1:
-        d = np.minimum(d, np.abs(q - t[i - 1]))
-    return d
+    i = np.searchsorted(t, q)  # the targets either side of a query: t[i - 1] <= q <= t[i]
+    after = np.abs(q - t[np.minimum(i, t.size - 1)])
+    return np.minimum(after, np.abs(q - t[np.maximum(i - 1, 0)]), out=after)
 
 
 def gaussian_hit_rate(queries: np.ndarray, targets: np.ndarray, sigma: float) -> float:
@@ -77,4 +86,4 @@ def gaussian_hit_rate(queries: np.ndarray, targets: np.ndarray, sigma: float) ->
     if len(queries) == 0:
         return 0.0
     d = nearest_distance(queries, targets)
-    return float(np.mean(np.exp(-(d**2) / (2.0 * sigma**2))))
+    return float(np.exp(-(d**2) / (2.0 * sigma**2)).mean())

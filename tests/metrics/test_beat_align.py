@@ -8,6 +8,7 @@ from gesture_gym.metrics.beat_align import (
     beat_align_score_fact,
     fact_motion_beats,
 )
+from gesture_gym.metrics.common import nearest_distance
 
 
 def sway(fps: float = 60.0, seconds: float = 4.0) -> np.ndarray:
@@ -91,3 +92,25 @@ def test_ground_truth_dance_aligns_with_its_own_music_not_shifted_music(score):
         own
         > np.mean([score(c.motion, b, c.fps) for c, b in zip(clips, half_beat, strict=True)]) + 0.2
     )
+
+
+def test_float32_motion_scores_as_its_float64_copy():
+    """An env's float32 motion is measured in float32 (no float64 copy per episode): the motion
+    beats and scores equal those of the float64 motion, jittered or not."""
+    rng = np.random.default_rng(0)
+    for c in [*load_corpus("music-dance", "test")[:4], *load_corpus("speech-gesture", "test")[:4]]:
+        for m in (c.motion, c.motion + rng.normal(scale=0.01, size=c.motion.shape)):
+            m32, m64 = m.astype(np.float32), m.astype(np.float32).astype(np.float64)
+            np.testing.assert_array_equal(
+                bailando_motion_beats(m32, c.fps), bailando_motion_beats(m64, c.fps)
+            )
+            assert beat_align_score(m32, c.beats, c.fps) == beat_align_score(m64, c.beats, c.fps)
+
+
+def test_nearest_distance_is_the_brute_force_minimum():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        targets = rng.integers(0, 40, size=rng.integers(0, 6)).astype(float)
+        queries = rng.integers(-5, 45, size=rng.integers(0, 8)).astype(float)
+        brute = np.abs(queries[:, None] - targets).min(axis=1, initial=np.inf)
+        np.testing.assert_array_equal(nearest_distance(queries, targets), brute)
