@@ -469,10 +469,13 @@ class TokenMotionCore:
             raise RuntimeError(
                 f"{self.task.env_id}: stepping a finished episode; call reset() first"
             )
-        tokens = np.zeros((self.decoder_slots,) + self.codec.token_shape, np.int64)
-        if actions is not None:
-            tokens[self.slot[stepping]] = actions[stepping]
         start_idx = np.flatnonzero(starting)
+        if actions is not None and not len(start_idx) and not self.same_step_reset:
+            tokens = actions  # the common step: every env steps, slot i is env i
+        else:
+            tokens = np.zeros((self.decoder_slots,) + self.codec.token_shape, np.int64)
+            if actions is not None:
+                tokens[self.slot[stepping]] = actions[stepping]
         for i in start_idx:
             tokens[self.slot[i]] = new_episodes[i].first_token
         if len(start_idx):
@@ -491,7 +494,7 @@ class TokenMotionCore:
                 i, new_episodes[i], self.slot[i], frames[self.slot[i]], tokens[self.slot[i]]
             )
         # stepping envs: append their frames and tokens
-        own = frames[self.slot]
+        own = frames[self.slot] if self.same_step_reset else frames  # slots move only then
         step_idx = np.flatnonzero(stepping)
         if len(step_idx):
             frame_idx = self.t[step_idx, None] * fpt + np.arange(fpt)
