@@ -149,6 +149,8 @@ def main() -> None:
     parser.add_argument("--corpus-seed", type=int, default=Args.corpus_seed)
     parser.add_argument("--corpora", nargs="+", choices=list(CORPORA), default=list(CORPORA))
     ns = parser.parse_args()
+    if ns.split == "train" and ns.corpus_seed == 0:
+        parser.error("--split train --corpus-seed 0 is the reference set itself; pick another")
     args = Args(
         noise=tuple(ns.noise),
         seed=ns.seed,

@@ -37,6 +37,9 @@ class MissingInputError(RuntimeError):
 class RewardInputs:
     """One step of a batch of B envs, as every reward model sees it.
 
+    Read-only once built (the env builds a new one every step): reward models may cache arrays
+    derived from one instance.
+
     Attributes:
         fps: motion frame rate.
         skeleton: the kinematic tree of ``motion``.

@@ -45,7 +45,9 @@ def recent_motion(inputs: RewardInputs) -> np.ndarray:
     frames (``take`` first copies a non-contiguous array whole).
     """
     frames = min(inputs.new_frames + RECENT_CONTEXT, inputs.window)
-    return np.ascontiguousarray(inputs.motion[:, -frames:].transpose(3, 1, 2, 0))
+    recent = np.ascontiguousarray(inputs.motion[:, -frames:].transpose(3, 1, 2, 0))
+    recent.flags.writeable = False  # shared by the terms of a composite
+    return recent
 
 
 class _HandDesigned:

@@ -74,7 +74,7 @@ def nearest_distance(queries: np.ndarray, targets: np.ndarray) -> np.ndarray:
         return np.full(q.shape, np.inf)
     i = np.searchsorted(t, q)  # the targets either side of a query: t[i - 1] <= q <= t[i]
     after = np.abs(q - t[np.minimum(i, t.size - 1)])
-    return np.minimum(after, np.abs(q - t[np.maximum(i - 1, 0)]), out=after)
+    return np.minimum(after, np.abs(q - t[np.maximum(i - 1, 0)]))
 
 
 def gaussian_hit_rate(queries: np.ndarray, targets: np.ndarray, sigma: float) -> float:

@@ -64,6 +64,8 @@ def mean_over_joints(values: np.ndarray) -> np.ndarray:
     """(..., J) -> (...) mean over the last axis, as one matrix-vector product (numpy's reductions
     over a short last axis are several times slower)."""
     n = values.shape[-1]
+    if values.size == 0:
+        return values.mean(axis=-1)
     total = values.reshape(-1, n) @ np.ones(n, dtype=values.dtype)
     return (total / n).reshape(values.shape[:-1])
 
@@ -91,7 +93,7 @@ def gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
     call, whose fixed overhead dominates there; long ones (whole clips) go to scipy.
     """
     n = len(x)
-    if n > SMOOTHING_MATRIX_FRAMES:
+    if n > SMOOTHING_MATRIX_FRAMES or x.size == 0:
         return gaussian_filter1d(x, sigma, axis=0)
     smooth = _smoothing_matrix(n, float(sigma)) @ x.reshape(n, -1)
     return smooth.reshape(x.shape).astype(x.dtype, copy=False)

@@ -175,7 +175,8 @@ class StreamingDecoder:
     """Decodes one token per env per step for B envs, from cached activations.
 
     State (inspectable): ``caches[i]`` (1, span_i, B, C_i) holds the last inputs of the decoder's
-    i-th causal conv (env b's along axis 2; a view of ``stream.buffers[i]``); ``steps`` counts
+    i-th causal conv (env b's along axis 2; a view into ``stream.buffers[i]``, valid until the
+    next step); ``steps`` counts
     tokens since each env's reset; ``root`` holds each body's position and facing (root-motion
     tokenizers). A step computes only the new frames of each layer, so its cost does not depend
     on the episode's length, and stepping through a sequence gives the frames
@@ -311,6 +312,8 @@ class DanceStreamingDecoder:
 
     @property
     def caches(self) -> list[torch.Tensor]:
+        """Per stream and causal conv, (G, span, B, C) views (G = 2 when both parts step as one
+        stream), valid until the next step."""
         return [buffer.cache for stream in self.streams for buffer in stream.buffers]
 
     def reset(self, env_indices: Sequence[int] | np.ndarray | None = None) -> None:

@@ -4,8 +4,9 @@ downsampling, an EMA vector quantiser with dead-code reset, and a causal mirrore
 The decoder is causal (every conv is left-padded, upsampling is nearest-neighbour followed by a
 causal conv) so the frames of token t depend on tokens <= t only. That lets a
 ``StreamingDecoder`` decode one token per step from cached activations, fast-WaveNet style: each
-causal conv keeps the last ``(k - 1) * dilation`` inputs it consumed, and a step computes only
-the new frames of each layer.
+causal conv keeps the last ``(k - 1) * dilation`` inputs it consumed (an upsampling conv, in its
+polyphase form, one low-rate frame), and a step computes only the new frames of each layer
+(:mod:`~gesture_gym.motion.tokenizer.streaming`).
 """
 
 from __future__ import annotations
