@@ -171,42 +171,51 @@ class Tokenizer:
         return cls(model, skeleton, sha256=read_manifest(folder)[name]["sha256"])
 
 
-class StreamingDecoder:
-    """Decodes one token per env per step for B envs, from cached activations.
+class _Streams:
+    """What both streaming decoders share: their decoder ``streams`` for B envs, a step count
+    per env (``steps``) and each body's position and facing (``root``)."""
 
-    State (inspectable): ``caches[i]`` (1, span_i, B, C_i) holds the last inputs of the decoder's
-    i-th causal conv (env b's along axis 2; a view into ``stream.buffers[i]``, valid until the
-    next step); ``steps`` counts
-    tokens since each env's reset; ``root`` holds each body's position and facing (root-motion
-    tokenizers). A step computes only the new frames of each layer, so its cost does not depend
-    on the episode's length, and stepping through a sequence gives the frames
-    ``Tokenizer.decode`` gives for it.
-    """
-
-    def __init__(self, tokenizer: Tokenizer, batch_size: int) -> None:
-        self.tokenizer = tokenizer
+    def __init__(self, streams: list[DecoderStream], batch_size: int) -> None:
         self.batch_size = int(batch_size)
-        self.stream = DecoderStream([tokenizer.model], self.batch_size)
+        self.streams = streams
         self.steps = np.zeros(self.batch_size, dtype=np.int64)
         self.root = RootState(self.batch_size)
 
     @property
     def caches(self) -> list[torch.Tensor]:
-        return [buffer.cache for buffer in self.stream.buffers]
+        """Per stream and causal conv, (G, span, B, C) views of the last inputs (G decoders
+        stacked in the stream), valid until the next step."""
+        return [buffer.cache for stream in self.streams for buffer in stream.buffers]
 
     def reset(self, env_indices: Sequence[int] | np.ndarray | None = None) -> None:
         """Start new episodes for ``env_indices`` (all envs when None); others are untouched."""
         idx = slice(None) if env_indices is None else np.asarray(env_indices, np.int64)
-        self.stream.reset(idx)
+        for stream in self.streams:
+            stream.reset(idx)
         self.steps[idx] = 0
         self.root.reset(idx)
+
+
+class StreamingDecoder(_Streams):
+    """Decodes one token per env per step for B envs, from cached activations.
+
+    State (inspectable): ``caches[i]`` (1, span_i, B, C_i) holds the last inputs of the decoder's
+    i-th causal conv (env b's along axis 2); ``steps`` counts tokens since each env's reset;
+    ``root`` holds each body's position and facing (root-motion tokenizers). A step computes only
+    the new frames of each layer, so its cost does not depend on the episode's length, and
+    stepping through a sequence gives the frames ``Tokenizer.decode`` gives for it.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, batch_size: int) -> None:
+        super().__init__([DecoderStream([tokenizer.model], int(batch_size))], batch_size)
+        self.tokenizer = tokenizer
 
     def step_features(self, tokens: np.ndarray) -> np.ndarray:
         """(B,) tokens -> (B, ds, C) raw features of this step's frames."""
         t = self.tokenizer._check_tokens(np.asarray(tokens).reshape(-1))
         if t.shape != (self.batch_size,):
             raise ValueError(f"tokens: expected shape ({self.batch_size},), got {np.shape(tokens)}")
-        (out,) = self.stream.step([t])
+        (out,) = self.streams[0].step([t])
         self.steps += 1
         return out
 
@@ -291,37 +300,21 @@ class DanceTokenizer:
         return DanceStreamingDecoder(self, batch_size)
 
 
-class DanceStreamingDecoder:
+class DanceStreamingDecoder(_Streams):
     """Both parts' decoders plus one root state; step((B, 2)) -> (B, ds, 24, 3).
 
     The two decoders step as one stacked stream when they have the same shape (the shipped pair
-    does), else as two. State: ``streams``, ``steps`` and ``root`` (the lower part's, which
-    places the whole body).
+    does), else as two. ``root`` is the lower part's, which places the whole body.
     """
 
     def __init__(self, dance: DanceTokenizer, batch_size: int) -> None:
-        self.dance = dance
-        self.batch_size = int(batch_size)
         upper, lower = dance.upper.model, dance.lower.model
         if stream_signature(upper) == stream_signature(lower):
-            self.streams = [DecoderStream([upper, lower], self.batch_size)]
+            streams = [DecoderStream([upper, lower], int(batch_size))]
         else:
-            self.streams = [DecoderStream([m], self.batch_size) for m in (upper, lower)]
-        self.steps = np.zeros(self.batch_size, dtype=np.int64)
-        self.root = RootState(self.batch_size)
-
-    @property
-    def caches(self) -> list[torch.Tensor]:
-        """Per stream and causal conv, (G, span, B, C) views (G = 2 when both parts step as one
-        stream), valid until the next step."""
-        return [buffer.cache for stream in self.streams for buffer in stream.buffers]
-
-    def reset(self, env_indices: Sequence[int] | np.ndarray | None = None) -> None:
-        idx = slice(None) if env_indices is None else np.asarray(env_indices, np.int64)
-        for stream in self.streams:
-            stream.reset(idx)
-        self.steps[idx] = 0
-        self.root.reset(idx)
+            streams = [DecoderStream([m], int(batch_size)) for m in (upper, lower)]
+        super().__init__(streams, batch_size)
+        self.dance = dance
 
     def step(self, tokens: np.ndarray) -> np.ndarray:
         t = np.asarray(tokens)

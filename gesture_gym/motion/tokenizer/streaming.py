@@ -4,8 +4,7 @@ parts) advance B sequences by one token per step, fast-WaveNet style.
 Every causal conv keeps its last ``span`` inputs in a :class:`StreamBuffer`, and a step computes
 only the new frames of each layer, so its cost does not depend on how long the sequences are.
 The G decoders' weights are stacked, so each tap of each layer is one batched matmul
-(``torch.baddbmm``) for all of them: a dance's two codebooks cost one decoder's calls (about
-15 % less time per step than two decoders one after the other).
+(``torch.baddbmm``) for all of them: a dance's two codebooks cost one decoder's calls.
 
 Activations are (G, n * B, C): n new frames of B sequences, frame-major.
 """
