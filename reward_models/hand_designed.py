@@ -1,53 +1,37 @@
 """Hand-designed rewards: beat alignment, orientation, smoothness, foot contact, plausibility.
 
-Every model scores a whole batch of envs with numpy at once and keeps no state (``reset`` is a
-no-op). Each reads only the motion and audio beats of the last few frames, so a step costs the
-same at any point of an episode. Conventions (gesture_gym.motion.skeleton): metres, y up, the body
-faces +z and its left is +x.
+Every model scores a whole batch of envs at once and keeps no state (``reset`` is a no-op). Each
+reads only the motion and audio beats of the last few frames, so a step costs the same at any
+point of an episode. Conventions (gesture_gym.motion.skeleton): metres, y up, the body faces +z
+and its left is +x.
 
 Kinematic beats are local minima of the Gaussian-smoothed mean joint speed
 (``gesture_gym.motion.features``). A minimum is only known once the frames after it are decoded, so
 the beat terms score the new frames shifted back by ``delay`` frames (Bailando scored a whole
 decoded sequence and had no such lag).
 
-A step scores a batch of envs over a few frames, where numpy's per-call overhead and its copies
-cost more than the arithmetic. The terms that read only the last few frames share one copy of
-them per step laid out xyz, frames, joints, envs (:func:`recent_motion`): x, y and z are
-contiguous slabs, differencing frames subtracts contiguous blocks, gathering joints copies rows of
-B values, and a sum over frames or joints adds such rows (numpy is slow on a non-contiguous view
-whose inner run is short, and reduces a short last axis slowly). The beat terms find kinematic
-beats only in the envs whose score can depend on them (an audio beat in reach).
+A step scores 64 envs over a few frames each: a few thousand numbers, where numpy spends most of
+its time on per-call overhead and temporary copies. So each score is one compiled numba kernel
+over the (B, W, J, 3) window, one env at a time, without temporaries; sums over frames, joints and
+coordinates may be reassociated (``fastmath`` reassoc and contract), so they vectorise. Kernels
+compile on first use and are cached on disk.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
+import numba
 import numpy as np
 
-from gesture_gym.motion.features import kinematic_beat_mask
+from gesture_gym.motion.features import smoothing_matrix
 from gesture_gym.motion.skeleton import Skeleton
 from gesture_gym.rewards import RewardInputs, register_reward
 
 TOKEN_SECONDS = 0.5  # the longest token the windows leave room for (shipped: 8 frames, <= 0.4 s)
-RECENT_CONTEXT = 3  # frames before the new ones in recent_motion (smoothness reads 3)
 
-
-@lru_cache(maxsize=1)
-def recent_motion(inputs: RewardInputs) -> np.ndarray:
-    """(3, T, J, B) copy of the last T = new_frames + RECENT_CONTEXT frames of ``inputs.motion``
-    (the whole window if shorter).
-
-    Cached on the inputs object, which the env builds anew every step (and never changes), so
-    the terms of a composite share one copy. A term gathers its joints from it before slicing its
-    frames (``take`` first copies a non-contiguous array whole).
-    """
-    frames = min(inputs.new_frames + RECENT_CONTEXT, inputs.window)
-    recent = np.ascontiguousarray(inputs.motion[:, -frames:].transpose(3, 1, 2, 0))
-    recent.flags.writeable = False  # shared by the terms of a composite
-    return recent
+jit = numba.njit(cache=True, fastmath={"reassoc", "contract"})
 
 
 class _HandDesigned:
@@ -79,20 +63,53 @@ class _HandDesigned:
                 f"reward {self.name!r} reads {frames} frames ({inputs.new_frames} new + "
                 f"{self.context} before), but RewardInputs has a window of {inputs.window}"
             )
-        return {self.name: self.score(inputs, frames).astype(np.float32, copy=False)}
+        motion = np.ascontiguousarray(inputs.motion, dtype=np.float32)
+        score = self.score(inputs, motion, inputs.window - frames, inputs.new_frames)
+        return {self.name: score.astype(np.float32, copy=False)}
 
-    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
-        """(B,) rewards from the last ``frames`` (context + new) frames of ``inputs``."""
+    def score(self, inputs: RewardInputs, motion: np.ndarray, start: int, n: int) -> np.ndarray:
+        """(B,) rewards from frames ``start`` on of ``motion``, the (B, W, J, 3) float32 window
+        (the n new frames last)."""
         raise NotImplementedError
 
-    def joints(self, *names: str) -> list[int]:
+    def joints(self, *names: str) -> np.ndarray:
         missing = [n for n in names if n not in self.skeleton.joint_names]
         if missing:
             raise ValueError(
                 f"reward {self.name!r} needs joints {missing}, which skeleton "
                 f"{self.skeleton.name!r} does not have"
             )
-        return [self.skeleton.index(n) for n in names]
+        return np.array([self.skeleton.index(n) for n in names], dtype=np.int64)
+
+
+@jit
+def _kinematic_beats(motion, start, envs, fps, smoothing):
+    """(E, T) bool kinematic beats in the T frames from ``start`` of the (B, W, J, 3) ``motion``
+    of ``envs``: strict local minima (never the first or last frame) of ``smoothing`` @ the mean
+    joint speed, whose first frame repeats the second (features.kinematic_beat_mask)."""
+    n_frames, n_joints = motion.shape[1] - start, motion.shape[2]
+    beats = np.zeros((len(envs), n_frames), dtype=np.bool_)
+    speed = np.empty(n_frames)
+    smooth = np.empty(n_frames)
+    for e in range(len(envs)):
+        m = motion[envs[e], start:]
+        for t in range(1, n_frames):
+            total = 0.0
+            for j in range(n_joints):
+                dx = np.float64(m[t, j, 0]) - m[t - 1, j, 0]
+                dy = np.float64(m[t, j, 1]) - m[t - 1, j, 1]
+                dz = np.float64(m[t, j, 2]) - m[t - 1, j, 2]
+                total += math.sqrt(dx * dx + dy * dy + dz * dz)
+            speed[t] = total * fps / n_joints
+        speed[0] = speed[1] if n_frames > 1 else 0.0
+        for t in range(n_frames):
+            acc = 0.0
+            for u in range(n_frames):
+                acc += smoothing[t, u] * speed[u]
+            smooth[t] = acc
+        for t in range(1, n_frames - 1):
+            beats[e, t] = smooth[t] < smooth[t - 1] and smooth[t] < smooth[t + 1]
+    return beats
 
 
 class _BeatReward(_HandDesigned):
@@ -107,14 +124,11 @@ class _BeatReward(_HandDesigned):
         self.context = self.delay + math.ceil(4 * self.sigma) + 2
         super().__init__(config, skeleton, fps)
 
-    def scored(self, mask: np.ndarray, n: int) -> np.ndarray:
-        """The n scored frames of a (frames, B) time-first mask (numpy reduces over the first
-        axis far faster than over the others)."""
-        return mask[-n - self.delay : -self.delay]
-
-    def kinematic_beats(self, motion: np.ndarray, n: int) -> np.ndarray:
-        """(n, B) kinematic beat mask of the scored frames of (B, frames, J, 3) ``motion``."""
-        return self.scored(kinematic_beat_mask(motion, self.fps, sigma=self.sigma).T, n)
+    def kinematic_beats(self, motion: np.ndarray, start: int, envs: np.ndarray) -> np.ndarray:
+        """(E, T) kinematic beat mask of envs ``envs`` in the T frames from ``start`` of the
+        (B, W, J, 3) ``motion``."""
+        smoothing = smoothing_matrix(motion.shape[1] - start, float(self.sigma))
+        return _kinematic_beats(motion, start, envs, self.fps, smoothing)
 
 
 @dataclass(frozen=True)
@@ -136,13 +150,13 @@ class BeatBailando(_BeatReward):
     name = "beat_bailando"
     Config = BeatBailandoConfig
 
-    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
-        n = inputs.new_frames
-        hit = self.scored(inputs.audio_beats.T, n).any(axis=0)
+    def score(self, inputs: RewardInputs, motion: np.ndarray, start: int, n: int) -> np.ndarray:
+        scored = slice(-n - self.delay, -self.delay)
+        hit = inputs.audio_beats[:, scored].any(axis=1)
         # only an env with a music beat in the token can score +, so only its dance beats count
         envs = np.flatnonzero(hit)
         if envs.size:
-            hit[envs] = self.kinematic_beats(inputs.motion[envs, -frames:], n).any(axis=0)
+            hit[envs] = self.kinematic_beats(motion, start, envs)[:, scored].any(axis=1)
         half = np.float32(0.5 * self.config.scale)
         return np.where(hit, half, -half)
 
@@ -153,6 +167,29 @@ class BeatGaussianConfig:
 
     sigma_s: float = 5 / 60
     tolerance_s: float = 0.1
+
+
+@jit
+def _beat_closeness(beats, audio, envs, first, stop, frames_per_tolerance):
+    """Per env: mean over its kinematic beats in frames [first, stop) of exp(-d^2 / 2), d = frames
+    to the nearest audio beat over ``frames_per_tolerance``; 0 without such a beat."""
+    out = np.zeros(len(envs), dtype=np.float32)
+    n_frames = audio.shape[1]
+    for e in range(len(envs)):
+        total, count = 0.0, 0
+        for k in range(first, stop):
+            if not beats[e, k]:
+                continue
+            nearest = n_frames
+            for a in range(n_frames):
+                if audio[envs[e], a]:
+                    nearest = min(nearest, abs(a - k))
+            d = nearest / frames_per_tolerance
+            total += math.exp(-0.5 * d * d)
+            count += 1
+        if count:
+            out[e] = total / count
+    return out
 
 
 class BeatGaussian(_BeatReward):
@@ -168,41 +205,41 @@ class BeatGaussian(_BeatReward):
     name = "beat_gaussian"
     Config = BeatGaussianConfig
 
-    def __init__(self, config, skeleton: Skeleton, fps: float):
-        super().__init__(config, skeleton, fps)
-        self._closeness: dict[tuple[int, int], np.ndarray] = {}
-
-    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
-        w, n = frames, inputs.new_frames
-        audio = inputs.audio_beats.T[-w:]  # (w, B)
+    def score(self, inputs: RewardInputs, motion: np.ndarray, start: int, n: int) -> np.ndarray:
+        w = motion.shape[1] - start
+        audio = np.ascontiguousarray(inputs.audio_beats[:, start:])
         reward = np.zeros(inputs.batch_size, dtype=np.float32)
         # an env without an audio beat in the window scores 0: only the others' beats count
-        envs = np.flatnonzero(audio.any(axis=0))
+        envs = np.flatnonzero(audio.any(axis=1))
         if envs.size:
-            kinematic = self.kinematic_beats(inputs.motion[envs, -w:], n).astype(np.float32)
-            # the Gaussian of the nearest beat's distance is the largest Gaussian over the beats
-            nearest = (self.closeness(w, n) * audio[:, None, envs]).max(axis=0)  # (n, B')
-            count = np.maximum(kinematic.sum(axis=0), 1)
-            reward[envs] = (nearest * kinematic).sum(axis=0) / count
+            beats = self.kinematic_beats(motion, start, envs)
+            first = w - n - self.delay
+            tolerance = self.config.tolerance_s * self.fps
+            reward[envs] = _beat_closeness(beats, audio, envs, first, first + n, tolerance)
         return reward
-
-    def closeness(self, w: int, n: int) -> np.ndarray:
-        """(w, n, 1) float32 exp(-d^2 / 2 tau^2), d = seconds from each frame of the window to
-        each scored frame (computed once per window shape)."""
-        key = (w, n)
-        if key not in self._closeness:
-            frames = np.arange(w)
-            scored = frames[w - n - self.delay : w - self.delay]
-            dist = np.abs(frames[:, None, None] - scored[:, None]) / self.fps
-            self._closeness[key] = np.exp(-0.5 * (dist / self.config.tolerance_s) ** 2).astype(
-                np.float32
-            )
-        return self._closeness[key]
 
 
 @dataclass(frozen=True)
 class OrientationConfig:
     """No settings: the term is a cosine in [-1, 1]."""
+
+
+@jit
+def _facing_cosine(motion, start, ls, rs, lh, rh):
+    """Per env, the min over frames from ``start`` of the cosine between the floor projections of
+    the shoulder (ls - rs) and hip (lh - rh) lines."""
+    n_envs, n_frames = motion.shape[:2]
+    out = np.empty(n_envs, dtype=np.float32)
+    for b in range(n_envs):
+        lowest = 1.0
+        for t in range(start, n_frames):
+            m = motion[b, t]
+            sx, sz = np.float64(m[ls, 0]) - m[rs, 0], np.float64(m[ls, 2]) - m[rs, 2]
+            hx, hz = np.float64(m[lh, 0]) - m[rh, 0], np.float64(m[lh, 2]) - m[rh, 2]
+            norm = math.sqrt((sx * sx + sz * sz) * (hx * hx + hz * hz) + 1e-12)
+            lowest = min(lowest, (sx * hx + sz * hz) / norm)
+        out[b] = lowest
+    return out
 
 
 class Orientation(_HandDesigned):
@@ -219,16 +256,12 @@ class Orientation(_HandDesigned):
 
     def __init__(self, config, skeleton: Skeleton, fps: float):
         super().__init__(config, skeleton, fps)
-        self.index = self.joints("left_shoulder", "left_hip", "right_shoulder", "right_hip")
+        self.index = self.joints("left_shoulder", "right_shoulder", "left_hip", "right_hip")
 
-    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
-        joints = recent_motion(inputs).take(self.index, axis=2)[:, -frames:]  # (3, T, 4, B)
-        x, _, z = joints[:, :, :2] - joints[:, :, 2:]  # (T, 2, B): shoulder and hip lines
+    def score(self, inputs: RewardInputs, motion: np.ndarray, start: int, n: int) -> np.ndarray:
         # the cosine between the lines' horizontal facings (line x up) is that of the lines
         # projected on the floor
-        square = x * x + z * z
-        dot = x[:, 0] * x[:, 1] + z[:, 0] * z[:, 1]
-        return (dot / np.sqrt(square[:, 0] * square[:, 1] + 1e-12)).min(axis=0)
+        return _facing_cosine(motion, start, *self.index)
 
 
 @dataclass(frozen=True)
@@ -236,6 +269,24 @@ class SmoothnessConfig:
     """scale: multiplies the mean squared jerk (m^2/s^6); 1e-5 puts natural motion near -1."""
 
     scale: float = 1e-5
+
+
+@jit
+def _squared_jerk(motion, start):
+    """Per env, the sum over frames start <= t < W - 3 of the (B, W, J, 3) ``motion``, joints and
+    coordinates of (x[t+3] - 3 x[t+2] + 3 x[t+1] - x[t])^2."""
+    n_envs, n_frames = motion.shape[:2]
+    flat = motion.reshape(n_envs, n_frames, -1)
+    out = np.empty(n_envs, dtype=np.float32)
+    for b in range(n_envs):
+        total = np.float32(0.0)
+        for t in range(start, n_frames - 3):
+            x0, x1, x2, x3 = flat[b, t], flat[b, t + 1], flat[b, t + 2], flat[b, t + 3]
+            for k in range(flat.shape[2]):
+                jerk = x3[k] - x0[k] + np.float32(3.0) * (x1[k] - x2[k])
+                total += jerk * jerk
+        out[b] = total
+    return out
 
 
 class Smoothness(_HandDesigned):
@@ -250,17 +301,9 @@ class Smoothness(_HandDesigned):
     Config = SmoothnessConfig
     context = 3
 
-    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
-        m = recent_motion(inputs)[:, -frames:]  # (3, n + 3, J, B)
-        # third difference x[t+3] - 3 x[t+2] + 3 x[t+1] - x[t] (x fps^3), in place: (3, n, J, B)
-        jerk = m[:, 1:-2] - m[:, 2:-1]
-        jerk *= 3
-        jerk += m[:, 3:]
-        jerk -= m[:, :-3]
-        _, n_frames, n_joints, b = jerk.shape
-        flat = jerk.reshape(-1, b)
-        squared = np.einsum("kb,kb->b", flat, flat) * (self.fps**6 / (n_frames * n_joints))
-        return -self.config.scale * squared
+    def score(self, inputs: RewardInputs, motion: np.ndarray, start: int, n: int) -> np.ndarray:
+        per_value = self.fps**6 / (n * motion.shape[2])
+        return _squared_jerk(motion, start) * np.float32(-self.config.scale * per_value)
 
 
 FEET = ("left_ankle", "right_ankle", "left_foot", "right_foot")
@@ -274,6 +317,27 @@ class FootSkatingConfig:
     floor_height: float = 0.0
     contact_height: float = 0.05
     scale: float = 1.0
+
+
+@jit
+def _planted_slide(motion, start, feet, contact):
+    """Per env, the sum over frames t > ``start`` of the horizontal distance the lowest foot joint
+    moved since frame t - 1, where that foot is below ``contact``."""
+    n_envs, n_frames = motion.shape[:2]
+    out = np.zeros(n_envs, dtype=np.float32)
+    for b in range(n_envs):
+        total = 0.0
+        for t in range(start + 1, n_frames):
+            lowest = feet[0]
+            for f in feet[1:]:
+                if motion[b, t, f, 1] < motion[b, t, lowest, 1]:
+                    lowest = f
+            if motion[b, t, lowest, 1] < contact:
+                dx = np.float64(motion[b, t, lowest, 0]) - motion[b, t - 1, lowest, 0]
+                dz = np.float64(motion[b, t, lowest, 2]) - motion[b, t - 1, lowest, 2]
+                total += math.sqrt(dx * dx + dz * dz)
+        out[b] = total
+    return out
 
 
 class FootSkating(_HandDesigned):
@@ -293,14 +357,10 @@ class FootSkating(_HandDesigned):
         super().__init__(config, skeleton, fps)
         self.index = self.joints(*FEET)
 
-    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
-        x, y, z = recent_motion(inputs).take(self.index, axis=2)[:, -frames:]  # (1 + n, 4, B)
-        height = y[1:]
-        lowest = height.argmin(axis=1)[:, None]  # (n, 1, B)
-        dx, dz = x[1:] - x[:-1], z[1:] - z[:-1]
-        slide = np.take_along_axis(np.sqrt(dx * dx + dz * dz), lowest, axis=1)[:, 0]
-        contact = height.min(axis=1) < self.config.floor_height + self.config.contact_height
-        return (contact * slide).sum(axis=0) * (-self.config.scale * self.fps / len(slide))
+    def score(self, inputs: RewardInputs, motion: np.ndarray, start: int, n: int) -> np.ndarray:
+        c = self.config
+        slide = _planted_slide(motion, start, self.index, c.floor_height + c.contact_height)
+        return slide * np.float32(-c.scale * self.fps / n)
 
 
 @dataclass(frozen=True)
@@ -309,6 +369,22 @@ class FloorContactConfig:
 
     floor_height: float = 0.0
     scale: float = 10.0
+
+
+@jit
+def _floor_gap(motion, start, feet, floor):
+    """Per env, the sum over frames from ``start`` of |min over the foot joints of y - floor|."""
+    n_envs, n_frames = motion.shape[:2]
+    out = np.empty(n_envs, dtype=np.float32)
+    for b in range(n_envs):
+        total = 0.0
+        for t in range(start, n_frames):
+            lowest = np.inf
+            for f in feet:
+                lowest = min(lowest, motion[b, t, f, 1])
+            total += abs(lowest - floor)
+        out[b] = total
+    return out
 
 
 class FloorContact(_HandDesigned):
@@ -325,10 +401,9 @@ class FloorContact(_HandDesigned):
         super().__init__(config, skeleton, fps)
         self.index = self.joints(*FEET)
 
-    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
-        lowest = recent_motion(inputs)[1].take(self.index, axis=1)[-frames:].min(axis=1)
-        error = np.abs(lowest - self.config.floor_height)
-        return error.sum(axis=0) * (-self.config.scale / len(error))
+    def score(self, inputs: RewardInputs, motion: np.ndarray, start: int, n: int) -> np.ndarray:
+        gap = _floor_gap(motion, start, self.index, self.config.floor_height)
+        return gap * np.float32(-self.config.scale / n)
 
 
 @dataclass(frozen=True)
@@ -342,6 +417,12 @@ class PosePlausibilityConfig:
     bone_weight: float = 10.0
     angle_weight: float = 1.0
 
+    def __post_init__(self) -> None:
+        for key, top in (("elbow_max_flexion", 180), ("knee_max_flexion", 180),
+                         ("max_hyperextension", 90)):  # fmt: skip
+            if not 0 <= getattr(self, key) <= top:
+                raise ValueError(f"PosePlausibilityConfig.{key} must be in [0, {top}] degrees")
+
 
 # (proximal, hinge, distal, the joint pair whose facing is "forward", +1 if the hinge flexes
 # forward (elbows) or -1 backward (knees))
@@ -351,6 +432,67 @@ LIMBS = (
     ("left_hip", "left_knee", "left_ankle", "hip", -1.0),
     ("right_hip", "right_knee", "right_ankle", "hip", -1.0),
 )
+
+
+@jit
+def _unit(m, head, tail):
+    """(m[head] - m[tail]) / (its length + 1e-9) in float64."""
+    x = np.float64(m[head, 0]) - m[tail, 0]
+    y = np.float64(m[head, 1]) - m[tail, 1]
+    z = np.float64(m[head, 2]) - m[tail, 2]
+    length = math.sqrt(x * x + y * y + z * z) + 1e-9
+    return x / length, y / length, z / length
+
+
+@jit
+def _bone_error(motion, start, parents, inv_rest):
+    """Per env, the sum over frames from ``start`` and bones j -> parents[j] (j >= 1) of
+    |l / l_rest - 1|."""
+    n_envs, n_frames, n_joints, _ = motion.shape
+    out = np.empty(n_envs)
+    for b in range(n_envs):
+        total = 0.0
+        for t in range(start, n_frames):
+            m = motion[b, t]
+            for j in range(1, n_joints):
+                p = parents[j]
+                x = np.float64(m[j, 0]) - m[p, 0]
+                y = np.float64(m[j, 1]) - m[p, 1]
+                z = np.float64(m[j, 2]) - m[p, 2]
+                total += abs(math.sqrt(x * x + y * y + z * z) * inv_rest[j - 1] - 1.0)
+        out[b] = total
+    return out
+
+
+@jit
+def _angle_error(motion, start, limbs, against, max_flexion, max_hyper):
+    """Per env, the sum over frames from ``start`` and limbs (prox, hinge, distal, left, right
+    joint rows) of the flexion beyond ``max_flexion`` and the hyperextension beyond
+    ``max_hyper`` (radians)."""
+    n_envs, n_frames = motion.shape[:2]
+    cos_limit, sin_limit = np.cos(max_flexion), math.sin(max_hyper)  # inverse functions only
+    out = np.empty(n_envs)
+    for b in range(n_envs):
+        total = 0.0
+        for t in range(start, n_frames):
+            m = motion[b, t]
+            for k in range(len(limbs)):
+                prox, hinge, distal, left, right = limbs[k]
+                ux, uy, uz = _unit(m, hinge, prox)
+                lx, ly, lz = _unit(m, distal, hinge)
+                cos = ux * lx + uy * ly + uz * lz
+                if cos < cos_limit[k]:  # past the limit: rare, so the inverse functions are too
+                    total += math.acos(max(cos, -1.0)) - max_flexion[k]
+                # how far the distal bone leans against the flexion side: its component across
+                # the proximal bone, along the horizontal facing (-z, 0, x) of the left-right line
+                fx = np.float64(m[left, 0]) - m[right, 0]
+                fz = np.float64(m[left, 2]) - m[right, 2]
+                ax, az = lx - cos * ux, lz - cos * uz
+                lean = against[k] * (fx * az - fz * ax) / math.sqrt(fx * fx + fz * fz + 1e-12)
+                if lean > sin_limit:
+                    total += math.asin(min(lean, 1.0)) - max_hyper
+        out[b] = total
+    return out
 
 
 class PosePlausibility(_HandDesigned):
@@ -373,58 +515,27 @@ class PosePlausibility(_HandDesigned):
         super().__init__(config, skeleton, fps)
         names = set(skeleton.joint_names)
         limbs = [limb for limb in LIMBS if names.issuperset(limb[:3])]
-        # the vectors the score reads, (head, tail) joint pairs: every bone (child, parent), then
-        # any limb segment that is not a bone and the left-right lines whose facing is forward
-        pairs = list(enumerate(skeleton.parents))[1:]
+        self.limbs = np.array(
+            [[*self.joints(*limb[:3], f"left_{limb[3]}", f"right_{limb[3]}")] for limb in limbs],
+            dtype=np.int64,
+        ).reshape(-1, 5)
+        self.parents = np.array(skeleton.parents, dtype=np.int64)
+        self.inv_rest = 1.0 / np.maximum(skeleton.bone_lengths(), 1e-6)
+        # per limb: -1 x the flexion side, and the flexion limit
+        self.against = -np.array([limb[4] for limb in limbs], dtype=np.float64)
+        self.max_flexion = np.radians(
+            [config.elbow_max_flexion if limb[4] > 0 else config.knee_max_flexion for limb in limbs]
+        ).astype(np.float64)
+        self.max_hyper = math.radians(config.max_hyperextension)
 
-        def vector(head: str, tail: str) -> int:
-            pair = tuple(self.joints(head, tail))
-            if pair not in pairs:
-                pairs.append(pair)
-            return pairs.index(pair)
-
-        self.segments = np.array(  # per limb its proximal, then its distal segment
-            [vector(hinge, prox) for prox, hinge, *_ in limbs]
-            + [vector(distal, hinge) for _, hinge, distal, *_ in limbs],
-            dtype=int,
-        )
-        self.lines = np.array([vector(f"left_{f}", f"right_{f}") for *_, f, _ in limbs], int)
-        self.heads, self.tails = np.array(pairs, dtype=int).reshape(-1, 2).T
-        self.n_bones, self.n_limbs = skeleton.n_joints - 1, len(limbs)
-        self.inv_rest = (1.0 / np.maximum(skeleton.bone_lengths(), 1e-6)).astype(np.float32)
-        # per limb, broadcast over (T, L, B): -1 x the flexion side, and the flexion limit
-        self.against = -np.array([limb[4] for limb in limbs], dtype=np.float32)[:, None]
-        max_flex = [config.elbow_max_flexion if side > 0 else config.knee_max_flexion
-                    for *_, side in limbs]  # fmt: skip
-        self.max_flexion = np.radians(np.array(max_flex, dtype=np.float32))[:, None]
-        self.hyper = np.float32(math.radians(config.max_hyperextension))
-
-    def score(self, inputs: RewardInputs, frames: int) -> np.ndarray:
+    def score(self, inputs: RewardInputs, motion: np.ndarray, start: int, n: int) -> np.ndarray:
         c = self.config
-        m = np.ascontiguousarray(recent_motion(inputs)[:, -frames:])  # take copies it anyway
-        v = m.take(self.heads, axis=2) - m.take(self.tails, axis=2)  # (3, T, K, B)
-        length = np.sqrt((v * v).sum(axis=0))  # (T, K, B)
-        nb, nl = self.n_bones, self.n_limbs
-        e_bone = np.abs(length[:, :nb] * self.inv_rest[:, None] - 1.0).sum(axis=(0, 1))
-        # (3, T, 2L, B) unit proximal then distal segments of the limbs
-        unit = v.take(self.segments, axis=2) / (length.take(self.segments, axis=1) + 1e-9)
-        e_angle = self.angle_error(unit[:, :, :nl], unit[:, :, nl:], v.take(self.lines, axis=2))
-        return -(c.bone_weight / (frames * nb) * e_bone + c.angle_weight * e_angle)
-
-    def angle_error(self, upper: np.ndarray, lower: np.ndarray, line: np.ndarray) -> np.ndarray:
-        """(B,) mean over frames of the summed limit violations of the limbs (radians), from the
-        (3, T, L, B) unit proximal and distal bones and the left-right lines."""
-        cos = (upper * lower).sum(axis=0)  # (T, L, B)
-        flexion = np.arccos(cos.clip(-1.0, 1.0))
-        # how far the distal bone leans against the flexion side: its component across the
-        # proximal bone, along the horizontal facing (-z, 0, x) of the shoulder (hip) line
-        across = lower - cos * upper
-        lean = (line[0] * across[2] - line[2] * across[0]) / np.sqrt(
-            line[0] * line[0] + line[2] * line[2] + 1e-12
+        bones = _bone_error(motion, start, self.parents, self.inv_rest)
+        e_bone = bones / (n * (len(self.parents) - 1))
+        e_angle = _angle_error(
+            motion, start, self.limbs, self.against, self.max_flexion, self.max_hyper
         )
-        hyper = np.arcsin((lean * self.against).clip(0.0, 1.0))
-        err = np.maximum(flexion - self.max_flexion, 0.0) + np.maximum(hyper - self.hyper, 0.0)
-        return err.sum(axis=(0, 1)) / len(err)
+        return -(c.bone_weight * e_bone + c.angle_weight * e_angle / n)
 
 
 MODELS = (BeatBailando, BeatGaussian, Orientation, Smoothness, FootSkating, FloorContact,

@@ -16,6 +16,7 @@ _ARCH = (
     "codebook_size",
     "code_dim",
     "width",
+    "decoder_taper",
     "depth",
     "commitment",
     "ema_decay",

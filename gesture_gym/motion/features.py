@@ -78,7 +78,7 @@ def mean_joint_speed(motion: np.ndarray, fps: float) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _smoothing_matrix(n_frames: int, sigma: float) -> np.ndarray:
+def smoothing_matrix(n_frames: int, sigma: float) -> np.ndarray:
     """(T, T) float64 matrix M: M @ x is gaussian_filter1d(x, sigma) along x's first axis."""
     matrix = gaussian_filter1d(np.eye(n_frames), sigma, axis=0)
     matrix.flags.writeable = False
@@ -95,7 +95,7 @@ def gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
     n = len(x)
     if n > SMOOTHING_MATRIX_FRAMES or x.size == 0:
         return gaussian_filter1d(x, sigma, axis=0)
-    smooth = _smoothing_matrix(n, float(sigma)) @ x.reshape(n, -1)
+    smooth = smoothing_matrix(n, float(sigma)) @ x.reshape(n, -1)
     return smooth.reshape(x.shape).astype(x.dtype, copy=False)
 
 

@@ -153,17 +153,35 @@ def test_streaming_equals_full_decode_and_resets_only_the_named_envs(dance, kind
         assert all(b.end <= b.data.shape[1] // 3 for b in s.buffers)
 
 
-def test_a_pair_of_different_widths_streams_as_two_decoders_and_equals_full_decode():
-    upper = Tokenizer.create(tiny_config("upper", width=24))  # untrained: random weights suffice
-    lower = Tokenizer.create(tiny_config("lower"))
+@pytest.mark.parametrize(
+    "upper_kw, lower_kw, streams",
+    [
+        ({"width": 24}, {}, 2),  # different shapes: two streams
+        ({"decoder_taper": 2}, {"decoder_taper": 2}, 1),  # tapered pair: one stacked stream
+        ({"decoder_taper": 2}, {}, 2),
+    ],
+)
+def test_streaming_a_pair_of_any_decoder_shapes_equals_full_decode(upper_kw, lower_kw, streams):
+    upper = Tokenizer.create(tiny_config("upper", **upper_kw))  # untrained: random weights do
+    lower = Tokenizer.create(tiny_config("lower", **lower_kw))
     lower.model.quantizer.codebook.normal_()
     upper.model.quantizer.codebook.normal_()
     pair = DanceTokenizer(upper, lower)
     stream = pair.streaming_decoder(2)
-    assert len(stream.streams) == 2
+    assert len(stream.streams) == streams
     seqs = np.random.default_rng(2).integers(0, 16, (2, 12, 2))
     streamed = np.concatenate([stream.step(seqs[:, i]) for i in range(12)], axis=1)
     np.testing.assert_allclose(streamed, pair.decode(seqs), atol=1e-4)
+
+
+def test_a_tapered_decoder_halves_its_width_at_each_upsampling():
+    cfg = tiny_config("lower", width=32, decoder_taper=2, downsample=8)
+    assert cfg.decoder_widths() == (32, 16, 8)
+    decoder = Tokenizer.create(cfg).model.decoder
+    assert [b[0].proj.in_channels for b in decoder.blocks] == [32, 16, 8]
+    assert tiny_config("lower", width=32, decoder_taper=4 / 3).decoder_widths() == (32, 24)
+    with pytest.raises(ValueError, match="decoder_taper must be >= 1"):
+        tiny_config("lower", decoder_taper=0.5)
 
 
 def test_save_load_round_trip_and_sha256_checks(dance, tmp_path):

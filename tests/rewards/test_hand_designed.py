@@ -205,3 +205,12 @@ def test_a_window_too_short_for_the_model_is_a_clear_error():
     inputs = step_inputs(motion, np.zeros((1, FPT + 1), bool), 30, SMPL24, FPT + 1, FPT + 1)
     with pytest.raises(ValueError, match="beat_bailando.*window of 9"):
         model(inputs)
+
+
+def test_pose_plausibility_refuses_limits_outside_a_joints_range():
+    from reward_models.hand_designed import PosePlausibilityConfig
+
+    with pytest.raises(ValueError, match="max_hyperextension must be in"):
+        PosePlausibilityConfig(max_hyperextension=-5.0)
+    with pytest.raises(ValueError, match="elbow_max_flexion must be in"):
+        PosePlausibilityConfig(elbow_max_flexion=200.0)

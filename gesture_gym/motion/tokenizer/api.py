@@ -183,8 +183,9 @@ class _Streams:
 
     @property
     def caches(self) -> list[torch.Tensor]:
-        """Per stream and causal conv, (G, span, B, C) views of the last inputs (G decoders
-        stacked in the stream), valid until the next step."""
+        """Per stream and causal conv after the first (which reads tokens: ``first.history``),
+        (G, span, B, C) views of the last inputs (G decoders stacked in the stream), valid until
+        the next step."""
         return [buffer.cache for stream in self.streams for buffer in stream.buffers]
 
     def reset(self, env_indices: Sequence[int] | np.ndarray | None = None) -> None:
@@ -200,7 +201,7 @@ class StreamingDecoder(_Streams):
     """Decodes one token per env per step for B envs, from cached activations.
 
     State (inspectable): ``caches[i]`` (1, span_i, B, C_i) holds the last inputs of the decoder's
-    i-th causal conv (env b's along axis 2); ``steps`` counts tokens since each env's reset;
+    (i + 1)-th causal conv (env b's along axis 2; the first conv's are tokens); ``steps`` counts tokens since each env's reset;
     ``root`` holds each body's position and facing (root-motion tokenizers). A step computes only
     the new frames of each layer, so its cost does not depend on the episode's length, and
     stepping through a sequence gives the frames ``Tokenizer.decode`` gives for it.
@@ -250,7 +251,10 @@ class DanceTokenizer:
         parts = upper.representation.body_joints + lower.representation.body_joints + (0,)
         if sorted(parts) != list(range(self.skeleton.n_joints)):
             raise ValueError("DanceTokenizer: upper and lower parts must cover every joint once")
-        self._order = [parts.index(j) for j in range(self.skeleton.n_joints)]
+        # channel c of [upper points, lower points, 3 zeros (the root)] per output coordinate
+        self._channels = np.array(
+            [3 * parts.index(j) + k for j in range(self.skeleton.n_joints) for k in range(3)]
+        )
         self.frames_per_token = lower.frames_per_token
         self.fps = lower.fps
         self.codebook_sizes = (upper.codebook_size, lower.codebook_size)
@@ -284,10 +288,12 @@ class DanceTokenizer:
 
     def body(self, upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
         """(B, T, C_u), (B, T, C_l) raw features -> (B, T, 24, 3) body frame, root at 0."""
-        pu = self.upper.representation.points(upper)
-        pl = self.lower.representation.points(lower)
-        root = np.zeros(pu.shape[:-2] + (1, 3), np.float32)
-        return np.concatenate([pu, pl, root], axis=-2)[..., self._order, :]
+        n_upper, n_lower = (3 * len(t.representation.body_joints) for t in (self.upper, self.lower))
+        root = np.zeros(upper.shape[:-1] + (3,), np.float32)
+        points = np.concatenate(
+            [upper[..., :n_upper], lower[..., :n_lower], root], axis=-1, dtype=np.float32
+        )
+        return points.take(self._channels, axis=-1).reshape(upper.shape[:-1] + (-1, 3))
 
     def features_to_motion(
         self, upper: np.ndarray, lower: np.ndarray, root: RootState

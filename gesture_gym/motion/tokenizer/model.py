@@ -32,7 +32,11 @@ class TokenizerConfig:
         downsample: frames per token (a power of two; 8 as RACER and Bailando, 4 for a variant).
         codebook_size: K, the number of codes (the action space's size).
         code_dim: width of a code vector.
-        width: channels of every conv layer.
+        width: channels of the encoder's conv layers and of the decoder's token-rate level.
+        decoder_taper: the decoder's width is divided by this at each x2 upsampling (level l has
+            ``round(width / decoder_taper ** l)`` channels). 2 halves it per level, as HiFi-GAN's
+            generator does: the high-rate levels run most frames, so tapering cuts a streaming
+            step's work while the token-rate level keeps the full width.
         depth: residual blocks per resolution level; block i has dilation dilations[i % len].
         dilations: dilation cycle of the residual blocks (the decoder uses it reversed).
         commitment: weight of the commitment loss ||z_e - sg(z_q)||^2.
@@ -57,6 +61,7 @@ class TokenizerConfig:
     codebook_size: int = 512
     code_dim: int = 64
     width: int = 64
+    decoder_taper: float = 1.0
     depth: int = 3
     dilations: tuple[int, ...] = (1, 3, 9)
     commitment: float = 0.1
@@ -75,7 +80,7 @@ class TokenizerConfig:
             raise ValueError(
                 f"tokenizer {self.name!r}: downsample must be a power of two >= 2, got {ds}"
             )
-        for key in ("codebook_size", "code_dim", "width", "depth"):
+        for key in ("codebook_size", "code_dim", "width", "depth", "decoder_taper"):
             if getattr(self, key) < 1:
                 raise ValueError(f"tokenizer {self.name!r}: {key} must be >= 1")
         if not self.dilations or min(self.dilations) < 1:
@@ -88,6 +93,10 @@ class TokenizerConfig:
     @property
     def levels(self) -> int:
         return int(math.log2(self.downsample))
+
+    def decoder_widths(self) -> tuple[int, ...]:
+        """Channels of each decoder level, token rate first."""
+        return tuple(round(self.width / self.decoder_taper**level) for level in range(self.levels))
 
     def block_dilations(self) -> tuple[int, ...]:
         return tuple(self.dilations[i % len(self.dilations)] for i in range(self.depth))
@@ -194,18 +203,20 @@ class Encoder(nn.Module):
 class CausalDecoder(nn.Module):
     """Mirror of the encoder: CausalConv(k3) -> [blocks (dilations reversed) -> x2 up] x levels.
 
-    The last up layer maps to the feature channels, as RACER's last transposed conv does.
+    Level l has ``cfg.decoder_widths()[l]`` channels; each up layer maps to the next level's
+    width, the last to the feature channels, as RACER's last transposed conv does.
     """
 
     def __init__(self, cfg: TokenizerConfig, channels: int) -> None:
         super().__init__()
-        self.inp = CausalConv(cfg.code_dim, cfg.width, 3)
+        widths = cfg.decoder_widths()
+        self.inp = CausalConv(cfg.code_dim, widths[0], 3)
         self.blocks = nn.ModuleList()
         self.ups = nn.ModuleList()
-        for level in range(cfg.levels):
-            dil = tuple(reversed(cfg.block_dilations()))
-            self.blocks.append(nn.ModuleList(ResBlock(cfg.width, d, causal=True) for d in dil))
-            self.ups.append(Upsample(cfg.width, channels if level == cfg.levels - 1 else cfg.width))
+        dil = tuple(reversed(cfg.block_dilations()))
+        for width, out in zip(widths, widths[1:] + (channels,), strict=True):
+            self.blocks.append(nn.ModuleList(ResBlock(width, d, causal=True) for d in dil))
+            self.ups.append(Upsample(width, out))
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:  # (B, D, N) -> (B, C, N * ds)
         h = self.inp(codes)

@@ -15,8 +15,10 @@ follow, by the ``root`` mode:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from gesture_gym.motion.skeleton import Skeleton
@@ -127,7 +129,9 @@ class MotionRepresentation:
         body = self.points(features)
         if len(self.body_joints) == len(self.joints):
             return body.copy()
-        return np.insert(body, self.joints.index(0), 0.0, axis=-2)
+        k = self.joints.index(0)
+        root = np.zeros(body.shape[:-2] + (1, 3), np.float32)
+        return np.concatenate([body[..., :k, :], root, body[..., k:, :]], axis=-2)
 
     def points(self, features: np.ndarray) -> np.ndarray:
         """(..., T, C) -> (..., T, len(body_joints), 3): the non-root joints (a view)."""
@@ -160,15 +164,32 @@ class RootState:
 
         Advances the state by the T frames.
         """
-        vx, vz, turn, height = np.moveaxis(root_channels.astype(np.float64), -1, 0)
-        yaw = self.yaw[:, None] + np.cumsum(turn, axis=-1) / fps
-        c, s = np.cos(yaw), np.sin(yaw)
-        x = self.xz[:, :1] + np.cumsum(c * vx + s * vz, axis=-1) / fps
-        z = self.xz[:, 1:] + np.cumsum(c * vz - s * vx, axis=-1) / fps
-        self.yaw, self.xz = yaw[:, -1], np.stack([x[:, -1], z[:, -1]], axis=-1)
-        c, s = c.astype(np.float32)[..., None], s.astype(np.float32)[..., None]
         out = np.empty(body.shape, np.float32)
-        out[..., 0] = c * body[..., 0] + s * body[..., 2] + x[..., None]
-        out[..., 1] = body[..., 1] + height[..., None]
-        out[..., 2] = c * body[..., 2] - s * body[..., 0] + z[..., None]
+        _place(body, root_channels, float(fps), self.yaw, self.xz, out)
         return out
+
+
+@numba.njit(cache=True)
+def _place(body, channels, fps, yaw, xz, out):
+    """Integrate each body's yaw rate and body-frame velocity frame by frame from (yaw, xz),
+    which it advances, and write the turned and shifted ``body`` frames into ``out``.
+
+    A compiled loop: an env step places 64 bodies of a few frames, where numpy's per-call costs
+    and temporaries outweigh the arithmetic several times.
+    """
+    n_bodies, n_frames, n_joints, _ = body.shape
+    for b in range(n_bodies):
+        angle, x, z = yaw[b], xz[b, 0], xz[b, 1]
+        for t in range(n_frames):
+            vx, vz = np.float64(channels[b, t, 0]), np.float64(channels[b, t, 1])
+            angle += channels[b, t, 2] / fps
+            c, s = math.cos(angle), math.sin(angle)
+            x += (c * vx + s * vz) / fps
+            z += (c * vz - s * vx) / fps
+            height = channels[b, t, 3]
+            for j in range(n_joints):
+                px, py, pz = body[b, t, j, 0], body[b, t, j, 1], body[b, t, j, 2]
+                out[b, t, j, 0] = c * px + s * pz + x
+                out[b, t, j, 1] = py + height
+                out[b, t, j, 2] = c * pz - s * px + z
+        yaw[b], xz[b, 0], xz[b, 1] = angle, x, z

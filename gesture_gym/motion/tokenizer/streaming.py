@@ -6,6 +6,9 @@ only the new frames of each layer, so its cost does not depend on how long the s
 The G decoders' weights are stacked, so each tap of each layer is one batched matmul
 (``torch.baddbmm``) for all of them: a dance's two codebooks cost one decoder's calls.
 
+The first conv reads code vectors, which come from a codebook of K: each of its taps is a lookup
+in a (K, C) table of codebook x tap matrix (:class:`TokenConv`), so it costs no matmul.
+
 Activations are (G, n * B, C): n new frames of B sequences, frame-major.
 """
 
@@ -109,6 +112,49 @@ class StreamConv:
         return y
 
 
+class TokenConv:
+    """The decoders' first causal conv (over code vectors) as table lookups.
+
+    Tap j of the conv applied to code k is row k of ``codebook @ W_j``, so a step sums one row
+    per tap (one ``embedding_bag``), picked by the tokens of the last ``taps`` steps. The G
+    decoders' tables are stacked, each decoder's K rows followed by a zero row: the input before
+    a sequence starts (the conv pads with zeros). The bias is folded into the newest tap.
+    """
+
+    def __init__(self, models: Sequence[VQVAE], batch_size: int) -> None:
+        tables, offsets, pads, rows = [], [], [], 0
+        for m in models:
+            bias, *taps = m.decoder.inp.stream_weights()
+            codebook = m.quantizer.codebook.detach()
+            table = torch.stack([codebook @ w for w in taps])  # (taps, K, C)
+            table[-1] += bias
+            tables.append(torch.nn.functional.pad(table, (0, 0, 0, 1)))  # the zero row
+            offsets.append(rows)
+            rows += table.shape[1] + 1
+            pads.append(rows - 1)
+        table = torch.cat(tables, dim=1)  # (taps, rows, C)
+        self.taps, self.groups, self.batch_size = len(table), len(models), batch_size
+        self.table = table.reshape(-1, table.shape[-1])  # tap j's rows follow tap j - 1's
+        self.offsets = np.repeat(np.array(offsets), batch_size)  # (G * B,) decoder-major
+        self.pads = np.repeat(np.array(pads), batch_size)
+        self.tap_rows = np.arange(self.taps) * rows  # where each tap's rows start
+        # table rows of the last taps - 1 steps' tokens, oldest first: (G * B, taps - 1)
+        self.history = np.repeat(self.pads[:, None], self.taps - 1, axis=1)
+
+    def reset(self, sequences: np.ndarray | slice) -> None:
+        hist = self.history.reshape(self.groups, self.batch_size, -1)
+        hist[:, sequences] = self.pads.reshape(self.groups, self.batch_size)[:, sequences, None]
+
+    def step(self, tokens: Sequence[np.ndarray]) -> torch.Tensor:
+        """One (B,) token array per decoder -> (G, B, C_out)."""
+        rows = np.concatenate(tokens) + self.offsets
+        index = np.concatenate([self.history, rows[:, None]], axis=1) + self.tap_rows
+        y = torch.nn.functional.embedding_bag(torch.from_numpy(index), self.table, mode="sum")
+        self.history[:, :-1] = self.history[:, 1:]
+        self.history[:, -1] = rows
+        return y.view(self.groups, self.batch_size, -1)
+
+
 def _stack(mats: Sequence[torch.Tensor], width: int, phases: int) -> torch.Tensor:
     """Stack (..., phases * C_g) tensors on a new axis 0, zero-padding each phase's C_g to
     ``width`` (decoders of different output channels share the last layer)."""
@@ -123,28 +169,30 @@ def _stack(mats: Sequence[torch.Tensor], width: int, phases: int) -> torch.Tenso
 def stream_signature(model: VQVAE) -> tuple:
     """What decoders stacked in one stream must share (the output channels may differ)."""
     c = model.cfg
-    return (c.code_dim, c.width, c.depth, c.dilations, c.downsample)
+    return (c.code_dim, c.decoder_widths(), c.depth, c.dilations, c.downsample)
 
 
 class DecoderStream:
     """The stacked decoders of ``models`` (one stream signature) stepping B sequences.
 
-    State: ``buffers`` (one per causal conv, step order). The last layer has the denormalisation
-    folded in, so a step returns raw feature frames.
+    State: ``first.history`` (the last tokens the first conv reads) and ``buffers`` (one per
+    later causal conv, step order). The last layer has the denormalisation folded in, so a step
+    returns raw feature frames.
     """
 
     def __init__(self, models: Sequence[VQVAE], batch_size: int) -> None:
         if len({stream_signature(m) for m in models}) != 1:
             raise ValueError(
-                "decoders streamed together need one shape (code_dim, width, depth, dilations, "
-                "downsample)"
+                "decoders streamed together need one shape (code_dim, decoder widths, depth, "
+                "dilations, downsample)"
             )
         self.batch_size = int(batch_size)
-        self.codebooks = [m.quantizer.codebook.detach() for m in models]
+        self.groups = len(models)
         self.channels = [m.channels for m in models]
         self.frames_per_token = models[0].cfg.downsample
+        self.first = TokenConv(models, self.batch_size)
         decoders: list[CausalDecoder] = [m.decoder for m in models]
-        per_model = [d.causal_convs() for d in decoders]
+        per_model = [d.causal_convs()[1:] for d in decoders]  # after the first (a TokenConv)
         self.convs: list[StreamConv] = []
         for k, layers in enumerate(zip(*per_model, strict=True)):
             last = k == len(per_model[0]) - 1
@@ -185,34 +233,26 @@ class DecoderStream:
         buffers, frames = [], 1  # frames: new input frames per step at the conv's rate
         for conv in self.convs:
             buffers.append(
-                StreamBuffer(
-                    len(self.codebooks), conv.span, frames, self.batch_size, conv.in_channels
-                )
+                StreamBuffer(self.groups, conv.span, frames, self.batch_size, conv.in_channels)
             )
             frames *= 2 if conv.upsample else 1
         return buffers
 
     def reset(self, sequences: np.ndarray | slice) -> None:
         with torch.inference_mode():
+            self.first.reset(sequences)
             for buffer in self.buffers:
                 buffer.reset(sequences)
 
     def step(self, tokens: Sequence[np.ndarray]) -> list[np.ndarray]:
         """One (B,) int64 token array per decoder -> one (B, ds, C_g) raw-feature array each."""
         with torch.inference_mode():
-            codes = torch.stack(
-                [
-                    torch.index_select(cb, 0, torch.from_numpy(t))
-                    for cb, t in zip(self.codebooks, tokens, strict=True)
-                ]
-            )
-            out = self._decode(codes).numpy()
-        g, b = len(self.codebooks), self.batch_size
-        out = out.reshape(g, self.frames_per_token, b, -1)
+            out = self._decode(self.first.step(tokens)).numpy()
+        out = out.reshape(self.groups, self.frames_per_token, self.batch_size, -1)
         return [out[i, :, :, :c].transpose(1, 0, 2) for i, c in enumerate(self.channels)]
 
-    def _decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """(G, B, D) codes -> (G, ds * B, C) frames, through every layer once."""
+    def _decode(self, h: torch.Tensor) -> torch.Tensor:
+        """(G, B, C) first conv's output -> (G, ds * B, C) frames, through every other layer."""
         convs = iter(zip(self.convs, self.buffers, strict=True))
         projs = iter(self.projs)
 
@@ -220,7 +260,6 @@ class DecoderStream:
             layer, buffer = next(convs)
             return layer.step(x, buffer, relu_input)
 
-        h = conv(codes)
         for n_blocks in self.blocks_per_level:
             for _ in range(n_blocks):
                 t = conv(h, relu_input=True).relu_()
