@@ -42,8 +42,7 @@ def check_actions(actions: Any, space: spaces.Space, batch: int | None, env_id: 
         if isinstance(space, spaces.Discrete)
         else np.asarray(space.nvec, np.int64)
     )
-    bad = (a < 0) | (a >= high)
-    if bad.any():
+    if a.min() < 0 or np.any(a.reshape(-1, *high.shape).max(axis=0) >= high):
         raise InvalidActionError(
             f"{what} out of range for {space}: got {a.tolist()}, valid tokens are "
             f"0..{(high - 1).tolist()}"

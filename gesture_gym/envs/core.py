@@ -144,6 +144,14 @@ class _Rows:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
 
+    def write(self, name: str, envs: np.ndarray, start: np.ndarray, values: np.ndarray) -> None:
+        """Write (E, n, ...) ``values`` into rows ``envs`` at times start[e] .. start[e] + n - 1,
+        with one flat assignment."""
+        a = self.arrays[name]
+        flat = a.reshape((-1,) + a.shape[2:])  # a view: the arrays are contiguous
+        index = envs[:, None] * a.shape[1] + start[:, None] + np.arange(values.shape[1])
+        flat[index.ravel()] = values.reshape((-1,) + values.shape[2:])
+
     def gather(self, name: str, index: np.ndarray) -> np.ndarray:
         """(B, K) time indices (one row per env) -> (B, K, ...) rows, with one ``take``."""
         a = self.arrays[name]
@@ -237,7 +245,12 @@ class TokenMotionCore:
         self.slices = self.spec.slices()
         self.observation_space = self.spec.space()
         self.action_space = self.codec.action_space
-        self._codes = normalised_codebooks(self.codec.codebooks())
+        self._codes = codes = normalised_codebooks(self.codec.codebooks())
+        # parts of one width (the shipped pair): their tables stacked, so one gather of rows
+        # offset_p + token lays each token's P vectors side by side
+        same_width = len({c.shape[1] for c in codes}) == 1
+        self._stacked_codes = np.concatenate(codes) if same_width else None
+        self._code_offsets = np.cumsum([0] + [len(c) for c in codes[:-1]])
         self.same_step_reset = bool(same_step_reset)
         self.decoder = self.codec.streaming_decoder(2 * B if same_step_reset else B)
         self.slot = np.arange(B)  # each env's decoder slot
@@ -496,23 +509,28 @@ class TokenMotionCore:
         # stepping envs: append their frames and tokens
         own = frames[self.slot] if self.same_step_reset else frames  # slots move only then
         step_idx = np.flatnonzero(stepping)
-        if len(step_idx):
-            frame_idx = self.t[step_idx, None] * fpt + np.arange(fpt)
-            self._rows["motion"][step_idx[:, None], frame_idx] = own[step_idx]
+        if len(step_idx) == B:  # the common step: no fancy indexing
+            self._rows.write("motion", step_idx, self.t * fpt, own)
+            self.history[:, :-1] = self.history[:, 1:]
+            self.history[:, -1] = actions
+            self.t += 1
+        elif len(step_idx):
+            self._rows.write("motion", step_idx, self.t[step_idx] * fpt, own[step_idx])
             self.history[step_idx, :-1] = self.history[step_idx, 1:]
             self.history[step_idx, -1] = actions[step_idx]
             self.t[step_idx] += 1
-        reward, terms = self.reward.score(self._reward_inputs())  # the one reward call
+        inputs = self._reward_inputs()
+        reward, terms = self.reward.score(inputs)  # the one reward call
         if len(start_idx):  # a starting env's first token earns nothing
             reward = np.where(starting, np.float32(0), reward)
             terms = {k: np.where(starting, np.float32(0), v) for k, v in terms.items()}
         terminated = stepping & (self.t >= self.n_steps)
         end = self.t * fpt
         frame_range = np.stack([end - fpt, end], axis=1)
-        clip_ids = tuple(self._clip_ids)
+        clip_ids = inputs.clip_ids
         metrics = self._metrics(np.flatnonzero(terminated)) if terminated.any() else None
         obs = self.observe()
-        tokens_out = self.history.copy()
+        tokens_out = inputs.tokens  # a copy of the history, read-only for the reward models
         final_obs = None
         if len(end_idx):
             final_obs = obs
@@ -602,6 +620,9 @@ class TokenMotionCore:
         """(..., H) or (..., H, P) tokens -> (..., H, sum C_p) normalised code vectors."""
         if len(self._codes) == 1:
             return self._codes[0][tokens]
+        if self._stacked_codes is not None:
+            rows = tokens + self._code_offsets
+            return self._stacked_codes[rows].reshape(rows.shape[:-1] + (-1,))
         return np.concatenate([c[tokens[..., p]] for p, c in enumerate(self._codes)], axis=-1)
 
     # --- for agents, renderers and exports -----------------------------------------------------------

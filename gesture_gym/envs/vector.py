@@ -88,7 +88,9 @@ class TokenMotionVectorEnv(VectorEnv):
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         a = check_actions(actions, self.single_action_space, self.num_envs, self.task.env_id)
         starting = self._autoreset.copy()
-        new = [self.core.choose_episode(self.np_random, None) if s else None for s in starting]
+        new = [None] * self.num_envs
+        for i in np.flatnonzero(starting):
+            new[i] = self.core.choose_episode(self.np_random, None)
         following: list = []
         if self.autoreset_mode == "same_step":
             ending = self.core.ending() & ~starting

@@ -191,6 +191,18 @@ def test_flat_observation_slices_hold_the_documented_values():
     assert obs.shape == env.observation_space.shape and obs in env.observation_space
 
 
+def test_a_dance_observation_holds_each_parts_code_vectors_side_by_side():
+    env = make("MusicDance-v0", history=3)
+    core = env.unwrapped.core
+    env.reset(seed=0)
+    for _ in range(3):
+        obs, _, _, _, info = env.step(env.action_space.sample())
+    tokens = info["tokens"]  # (H, 2) [upper, lower]
+    upper, lower = (core._codes[p][tokens[:, p]] for p in range(2))
+    expected = np.concatenate([upper, lower], axis=-1)  # (H, C_upper + C_lower)
+    np.testing.assert_array_equal(obs[env.unwrapped.observation_layout["tokens"]], expected.ravel())
+
+
 def test_observations_are_normalised_with_training_statistics():
     env = make("MusicDance-v0", split="train", n_clips=6)
     audio = env.unwrapped.observation_layout["audio"]
