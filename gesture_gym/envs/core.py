@@ -167,15 +167,13 @@ class _Rows:
         index = envs[:, None] * a.shape[1] + start[:, None] + np.arange(values.shape[1])
         flat[index.ravel()] = values.reshape((-1,) + values.shape[2:])
 
-    def gather(self, name: str, index: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """(B, K) time indices (one row per env) -> (B, K, ...) rows, with one ``take`` (into
-        ``out``, a possibly strided view of that shape, when given)."""
+    def gather(self, name: str, index: np.ndarray) -> np.ndarray:
+        """(B, K) time indices (one row per env) -> (B, K, ...) rows, with one ``take``."""
         a = self.arrays[name]
         b, length = a.shape[:2]
-        flat = a.reshape((b * length,) + a.shape[2:])
-        rows = index + (np.arange(b) * length)[:, None]
-        # the indices are in range by construction: mode "clip" lets take write into out directly
-        return flat.take(rows, axis=0, out=out, mode="clip" if out is not None else "raise")
+        flat = a.reshape((b * length,) + (-1,) * (a.ndim > 2))
+        picked = flat.take((index + (np.arange(b) * length)[:, None]).ravel(), axis=0)
+        return picked.reshape(index.shape + a.shape[2:])
 
 
 class TokenMotionCore:
@@ -610,12 +608,12 @@ class TokenMotionCore:
         """The B current observations (flat array, or dict of arrays)."""
         B, spec = self.num_envs, self.spec
         window = (self.t * self.frames_per_token)[:, None] + np.arange(spec.audio_frames)
-        audio_shape = (B, spec.audio_frames, spec.audio_dim)
+        audio = self._rows.gather("audio", window)
         progress = (self.t / self.n_steps).astype(np.float32)[:, None]
         words = self._rows.gather("words", window) if spec.text else None
         if spec.mode == "dict":
             obs = {
-                "audio": self._rows.gather("audio", window),
+                "audio": audio,
                 "tokens": self.history.reshape(B, -1).copy(),
                 "progress": progress,
             }
@@ -623,11 +621,8 @@ class TokenMotionCore:
                 obs["words"] = words
             return obs
         out = np.empty((B, spec.size), np.float32)
-        # gathered straight into their slices (reshaping a row slice is a view)
-        audio = out[:, self.slices["audio"]].reshape(audio_shape, copy=False)
-        self._rows.gather("audio", window, out=audio)
-        tokens = out[:, self.slices["tokens"]].reshape(self.history.shape[:2] + (-1,), copy=False)
-        self.code_vectors(self.history, out=tokens)
+        out[:, self.slices["audio"]] = audio.reshape(B, -1)
+        out[:, self.slices["tokens"]] = self.code_vectors(self.history).reshape(B, -1)
         out[:, self.slices["progress"]] = progress
         if words is not None:
             bag = np.zeros((B, WORD_BUCKETS), np.float32)
@@ -636,21 +631,14 @@ class TokenMotionCore:
             out[:, self.slices["text"]] = bag
         return out
 
-    def code_vectors(self, tokens: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """(..., H) or (..., H, P) tokens -> (..., H, sum C_p) normalised code vectors (written
-        into ``out`` when given)."""
-        mode = "raise" if out is None else "clip"  # tokens are validated before they get here
+    def code_vectors(self, tokens: np.ndarray) -> np.ndarray:
+        """(..., H) or (..., H, P) tokens -> (..., H, sum C_p) normalised code vectors."""
         if len(self._codes) == 1:
-            return self._codes[0].take(tokens, axis=0, out=out, mode=mode)
-        if self._stacked_codes is None:
-            parts = [c[tokens[..., p]] for p, c in enumerate(self._codes)]
-            return np.concatenate(parts, axis=-1, out=out)
-        rows = tokens + self._code_offsets
-        shape = rows.shape + (-1,)  # (..., H, P, C) view of out
-        picked = self._stacked_codes.take(
-            rows, axis=0, out=None if out is None else out.reshape(shape, copy=False), mode=mode
-        )
-        return picked.reshape(rows.shape[:-1] + (-1,)) if out is None else out
+            return self._codes[0][tokens]
+        if self._stacked_codes is not None:
+            rows = tokens + self._code_offsets
+            return self._stacked_codes[rows].reshape(rows.shape[:-1] + (-1,))
+        return np.concatenate([c[tokens[..., p]] for p, c in enumerate(self._codes)], axis=-1)
 
     # --- for agents, renderers and exports -----------------------------------------------------------
     def expert_tokens(self) -> np.ndarray:
