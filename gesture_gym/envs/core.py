@@ -634,10 +634,10 @@ class TokenMotionCore:
     def code_vectors(self, tokens: np.ndarray) -> np.ndarray:
         """(..., H) or (..., H, P) tokens -> (..., H, sum C_p) normalised code vectors."""
         if len(self._codes) == 1:
-            return self._codes[0][tokens]
+            return self._codes[0].take(tokens, axis=0)  # take: faster than fancy indexing
         if self._stacked_codes is not None:
             rows = tokens + self._code_offsets
-            return self._stacked_codes[rows].reshape(rows.shape[:-1] + (-1,))
+            return self._stacked_codes.take(rows, axis=0).reshape(rows.shape[:-1] + (-1,))
         return np.concatenate([c[tokens[..., p]] for p, c in enumerate(self._codes)], axis=-1)
 
     # --- for agents, renderers and exports -----------------------------------------------------------
