@@ -27,6 +27,7 @@ import numpy as np
 from gesture_gym.motion.skeleton import Skeleton
 
 INPUT_NAMES = frozenset({"motion", "audio", "audio_beats", "tokens", "ground_truth"})
+OPTIONAL_INPUTS = frozenset({"audio", "ground_truth"})  # may be None in a RewardInputs
 
 
 class MissingInputError(RuntimeError):
@@ -182,9 +183,9 @@ class CompositeReward:
                     f"not RewardInputs fields; choose from {sorted(INPUT_NAMES)}"
                 )
         self.config = CompositeConfig({key: float(w) for key, (_, w) in models.items()})
-        # what score reads per part, prepared once: it runs every step
+        # per part, the inputs it reads that may be None, prepared once: score runs every step
         self._parts = tuple(
-            (model, tuple(sorted(model.needs)), np.float32(w))
+            (model, tuple(sorted(model.needs & OPTIONAL_INPUTS)), np.float32(w))
             for model, w in zip(self.models, self.config.weights.values(), strict=True)
         )
         self.needs = frozenset().union(*(m.needs for m in self.models))
@@ -208,8 +209,8 @@ class CompositeReward:
         """(B,) float32 weighted total and term name -> (B,) float32 raw term."""
         total = np.zeros(inputs.batch_size, dtype=np.float32)
         terms: dict[str, np.ndarray] = {}
-        for model, needs, weight in self._parts:
-            missing = [n for n in needs if getattr(inputs, n) is None]
+        for model, optional, weight in self._parts:
+            missing = [n for n in optional if getattr(inputs, n) is None]
             if missing:
                 raise MissingInputError(
                     f"reward {model.name!r} needs {', '.join(missing)}, which RewardInputs lacks "

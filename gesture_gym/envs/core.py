@@ -540,8 +540,7 @@ class TokenMotionCore:
             reward = np.where(starting, np.float32(0), reward)
             terms = {k: np.where(starting, np.float32(0), v) for k, v in terms.items()}
         terminated = stepping & (self.t >= self.n_steps)
-        end = self.t * fpt
-        frame_range = np.stack([end - fpt, end], axis=1)
+        frame_range = inputs.frame_start[:, None] + np.array([0, fpt])
         clip_ids = inputs.clip_ids
         metrics = self._metrics(np.flatnonzero(terminated)) if terminated.any() else None
         obs = self.observe()
