@@ -71,6 +71,9 @@ class RewardInputs:
     ground_truth: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        for name in ("motion", "audio_beats", "tokens", "frame_start"):
+            if getattr(self, name) is None:
+                raise ValueError(f"RewardInputs.{name} is required, got None")
         b, w = self.motion.shape[:2]
         if self.motion.shape != (b, w, self.skeleton.n_joints, 3):
             raise ValueError(

@@ -127,7 +127,10 @@ class _BeatReward(_HandDesigned):
     def kinematic_beats(self, motion: np.ndarray, start: int, envs: np.ndarray) -> np.ndarray:
         """(E, T) kinematic beat mask of envs ``envs`` in the T frames from ``start`` of the
         (B, W, J, 3) ``motion``."""
-        smoothing = smoothing_matrix(motion.shape[1] - start, float(self.sigma))
+        n_frames = motion.shape[1] - start
+        smoothing = (
+            smoothing_matrix(n_frames, float(self.sigma)) if self.sigma > 0 else np.eye(n_frames)
+        )
         return _kinematic_beats(motion, start, envs, self.fps, smoothing)
 
 
@@ -237,7 +240,9 @@ def _facing_cosine(motion, start, ls, rs, lh, rh):
             sx, sz = np.float64(m[ls, 0]) - m[rs, 0], np.float64(m[ls, 2]) - m[rs, 2]
             hx, hz = np.float64(m[lh, 0]) - m[rh, 0], np.float64(m[lh, 2]) - m[rh, 2]
             norm = math.sqrt((sx * sx + sz * sz) * (hx * hx + hz * hz) + 1e-12)
-            lowest = min(lowest, (sx * hx + sz * hz) / norm)
+            cos = (sx * hx + sz * hz) / norm
+            if lowest == lowest and not cos >= lowest:  # smaller, or NaN (which then stays)
+                lowest = cos
         out[b] = lowest
     return out
 
@@ -330,9 +335,13 @@ def _planted_slide(motion, start, feet, contact):
         for t in range(start + 1, n_frames):
             lowest = feet[0]
             for f in feet[1:]:
-                if motion[b, t, f, 1] < motion[b, t, lowest, 1]:
+                y, y_lowest = motion[b, t, f, 1], motion[b, t, lowest, 1]
+                if y_lowest == y_lowest and not y >= y_lowest:  # smaller, or NaN (which stays)
                     lowest = f
-            if motion[b, t, lowest, 1] < contact:
+            height = motion[b, t, lowest, 1]
+            if height != height:  # NaN motion scores NaN, as numpy's argmin would give
+                total = np.nan
+            elif height < contact:
                 dx = np.float64(motion[b, t, lowest, 0]) - motion[b, t - 1, lowest, 0]
                 dz = np.float64(motion[b, t, lowest, 2]) - motion[b, t - 1, lowest, 2]
                 total += math.sqrt(dx * dx + dz * dz)
@@ -381,7 +390,9 @@ def _floor_gap(motion, start, feet, floor):
         for t in range(start, n_frames):
             lowest = np.inf
             for f in feet:
-                lowest = min(lowest, motion[b, t, f, 1])
+                y = motion[b, t, f, 1]
+                if lowest == lowest and not y >= lowest:  # smaller, or NaN (which then stays)
+                    lowest = y
             total += abs(lowest - floor)
         out[b] = total
     return out

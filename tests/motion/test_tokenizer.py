@@ -182,6 +182,8 @@ def test_a_tapered_decoder_halves_its_width_at_each_upsampling():
     assert tiny_config("lower", width=32, decoder_taper=4 / 3).decoder_widths() == (32, 24)
     with pytest.raises(ValueError, match="decoder_taper must be >= 1"):
         tiny_config("lower", decoder_taper=0.5)
+    with pytest.raises(ValueError, match="without channels"):
+        tiny_config("lower", width=8, decoder_taper=4, downsample=8)  # (8, 2, 0)
 
 
 def test_save_load_round_trip_and_sha256_checks(dance, tmp_path):

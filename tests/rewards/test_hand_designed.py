@@ -214,3 +214,30 @@ def test_pose_plausibility_refuses_limits_outside_a_joints_range():
         PosePlausibilityConfig(max_hyperextension=-5.0)
     with pytest.raises(ValueError, match="elbow_max_flexion must be in"):
         PosePlausibilityConfig(elbow_max_flexion=200.0)
+
+
+@pytest.mark.parametrize(
+    "name", sorted({m.name for m in MODELS} - {"beat_bailando", "beat_gaussian"})
+)
+def test_nan_motion_scores_nan_and_only_in_its_env(name):
+    """A NaN frame (a broken decoder) must not earn a finite reward, nor spoil other envs. (The
+    beat terms score events: NaN motion has no kinematic beat, which they score as such.)"""
+    skeleton = SMPL24
+    model = make_reward(name, skeleton=skeleton, fps=30)
+    motion = np.broadcast_to(skeleton.rest_pose(), (2, model.window, 24, 3)).astype(np.float32)
+    motion[1, -1] = np.nan
+    beats = np.ones((2, model.window), bool)
+    inputs = step_inputs(motion, beats, 30.0, skeleton, model.window, model.window)
+    score = model(inputs)[name]
+    assert np.isfinite(score[0]) and np.isnan(score[1])
+
+
+def test_beat_rewards_without_smoothing_find_the_raw_speed_minima():
+    from reward_models.hand_designed import BeatBailando, BeatBailandoConfig
+
+    model = BeatBailando.create(skeleton=SMPL24, fps=30, config=BeatBailandoConfig(sigma_s=0.0))
+    rng = np.random.default_rng(0)
+    motion = SMPL24.rest_pose() + np.cumsum(rng.normal(0, 0.01, (2, model.window, 24, 3)), 1)
+    inputs = step_inputs(motion.astype(np.float32), np.ones((2, model.window), bool), 30.0,
+                         SMPL24, model.window, model.window)  # fmt: skip
+    assert set(model(inputs)["beat_bailando"]) <= {-5.0, 5.0}

@@ -206,6 +206,8 @@ def test_reward_inputs_check_their_shapes():
         dataclasses.replace(x, audio_beats=x.audio_beats[:, 1:])
     with pytest.raises(ValueError, match="new_frames=50"):
         dataclasses.replace(x, new_frames=50)
+    with pytest.raises(ValueError, match="audio_beats is required"):
+        dataclasses.replace(x, audio_beats=None)
 
 
 def test_swap_reward_changes_the_terms_of_an_env():

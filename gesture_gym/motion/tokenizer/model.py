@@ -83,6 +83,11 @@ class TokenizerConfig:
         for key in ("codebook_size", "code_dim", "width", "depth", "decoder_taper"):
             if getattr(self, key) < 1:
                 raise ValueError(f"tokenizer {self.name!r}: {key} must be >= 1")
+        if min(self.decoder_widths()) < 1:
+            raise ValueError(
+                f"tokenizer {self.name!r}: width {self.width} tapered by {self.decoder_taper} "
+                f"leaves a decoder level without channels: {self.decoder_widths()}"
+            )
         if not self.dilations or min(self.dilations) < 1:
             raise ValueError(
                 f"tokenizer {self.name!r}: dilations must be positive, got {self.dilations}"
