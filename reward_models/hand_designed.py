@@ -29,7 +29,7 @@ from gesture_gym.motion.features import smoothing_matrix
 from gesture_gym.motion.skeleton import Skeleton
 from gesture_gym.rewards import RewardInputs, register_reward
 
-TOKEN_SECONDS = 0.5  # the longest token the windows leave room for (shipped: 8 frames, <= 0.4 s)
+TOKEN_SECONDS = 0.5  # the longest token the windows leave room for (shipped: 4 frames, 0.13-0.2 s)
 
 jit = numba.njit(cache=True, fastmath={"reassoc", "contract"})
 
