@@ -1,11 +1,12 @@
-"""Per-frame motion descriptors shared by metrics, rewards and tests.
+"""Per-frame motion descriptors shared by metrics, plots and tests.
 
-A reward step calls these on a batch of short windows (64 envs x ~20 frames), where numpy's fixed
-costs outweigh the arithmetic: its per-call overhead, its slow reductions over a short last axis
-and its arithmetic on views with short contiguous runs (about 3x slower than on a contiguous
-array, numpy 2.4). So frames are differenced as one flat contiguous array, sums over joints are
-matrix-vector products, and speed curves are smoothed by a cached matrix and searched for minima
-time-first, where every neighbour is a contiguous row.
+They take one clip or a batch of windows. On small arrays numpy's fixed costs outweigh the
+arithmetic: its per-call overhead, its slow reductions over a short last axis and its arithmetic
+on views with short contiguous runs (about 3x slower than on a contiguous array, numpy 2.4). So
+frames are differenced as one flat contiguous array, sums over joints are matrix-vector products,
+and short speed curves are smoothed by a cached matrix and searched for minima time-first, where
+every neighbour is a contiguous row. The per-step beat rewards (reward_models/hand_designed.py)
+follow :func:`kinematic_beat_mask`'s definition in a compiled loop, with :func:`smoothing_matrix`.
 """
 
 from __future__ import annotations

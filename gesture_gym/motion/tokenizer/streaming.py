@@ -158,7 +158,8 @@ class TokenConv:
         table = torch.cat(tables, dim=1)  # (taps, rows, C)
         self.taps, self.groups, self.batch_size = len(table), len(models), batch_size
         self.table = table.reshape(-1, table.shape[-1])  # tap j's rows follow tap j - 1's
-        self.offsets = np.repeat(np.array(offsets), batch_size)  # (G * B,) decoder-major
+        # each sequence's decoder's first table row: (G * B,), decoder-major
+        self.first_rows = np.repeat(np.array(offsets), batch_size)
         self.pads = np.repeat(np.array(pads), batch_size)
         self.tap_rows = np.arange(self.taps) * rows  # where each tap's rows start
         # table rows of the last taps - 1 steps' tokens, oldest first: (G * B, taps - 1)
@@ -170,7 +171,7 @@ class TokenConv:
 
     def step(self, tokens: Sequence[np.ndarray]) -> torch.Tensor:
         """One (B,) token array per decoder -> (G, B, C_out)."""
-        rows = np.concatenate(tokens) + self.offsets
+        rows = np.concatenate(tokens) + self.first_rows
         index = np.concatenate([self.history, rows[:, None]], axis=1) + self.tap_rows
         y = torch.nn.functional.embedding_bag(torch.from_numpy(index), self.table, mode="sum")
         self.history[:, :-1] = self.history[:, 1:]
