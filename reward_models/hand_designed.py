@@ -91,15 +91,18 @@ def _kinematic_beats(motion, start, envs, fps, smoothing):
     beats = np.zeros((len(envs), n_frames), dtype=np.bool_)
     speed = np.empty(n_frames)
     smooth = np.empty(n_frames)
+    squares = np.empty(3 * n_joints, np.float32)
+    flat = motion.reshape(motion.shape[0], motion.shape[1], -1)  # a frame's coordinates in a row
     for e in range(len(envs)):
-        m = motion[envs[e], start:]
+        m = flat[envs[e], start:]
         for t in range(1, n_frames):
-            total = 0.0
+            now, before = m[t], m[t - 1]
+            for k in range(3 * n_joints):  # contiguous: vectorised, as the sqrt below
+                d = now[k] - before[k]
+                squares[k] = d * d
+            total = np.float32(0.0)
             for j in range(n_joints):
-                dx = np.float64(m[t, j, 0]) - m[t - 1, j, 0]
-                dy = np.float64(m[t, j, 1]) - m[t - 1, j, 1]
-                dz = np.float64(m[t, j, 2]) - m[t - 1, j, 2]
-                total += math.sqrt(dx * dx + dy * dy + dz * dz)
+                total += math.sqrt(squares[3 * j] + squares[3 * j + 1] + squares[3 * j + 2])
             speed[t] = total * fps / n_joints
         speed[0] = speed[1] if n_frames > 1 else 0.0
         for t in range(n_frames):

@@ -17,8 +17,11 @@ the references store them one-hot per frame, and only beats inside the motion co
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
+import numba
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 from scipy.signal import argrelextrema
 
 from gesture_gym.metrics.common import (
@@ -29,7 +32,6 @@ from gesture_gym.metrics.common import (
     scaled_frames,
     whole_frames,
 )
-from gesture_gym.motion.features import joint_displacement, local_minima, mean_over_joints
 
 BAS_FPS = 60.0  # the frame rate both references state their parameters at
 BAS_SIGMA = 3.0  # Gaussian of the score, frames at 60 fps
@@ -41,15 +43,62 @@ def bailando_motion_beats(motion: np.ndarray, fps: float) -> np.ndarray:
     """Frame indices of Bailando's motion beats.
 
     Index i is the displacement between frames i and i+1 (T-1 values, the reference's indexing).
-    scipy's ``gaussian_filter`` on a 1-D array is ``gaussian_filter1d`` (reflect mode, truncate 4).
-    float32 motion (an env's) is measured in float32, without a float64 copy (the beats agree
-    with float64's on the corpora and env episodes, tests/metrics); the curve is smoothed in
-    float64.
+    The reference smooths with scipy's ``gaussian_filter`` (on a 1-D array ``gaussian_filter1d``:
+    reflect mode, truncate 4) and takes ``argrelextrema(..., np.less)``; here one compiled pass
+    does the same (an env scores every finished episode, where numpy's per-call costs dominate;
+    tests/metrics checks it against scipy's). Displacements are measured in the motion's float
+    type (an env's float32 motion needs no float64 copy), the curve is smoothed in float64.
     """
     m = as_motion(motion, min_frames=2, keep_float32=True)
-    speed = mean_over_joints(joint_displacement(m)).astype(np.float64)
-    speed = gaussian_filter1d(speed, scaled_frames(BAILANDO_SMOOTHING, BAS_FPS, fps))
-    return np.flatnonzero(local_minima(speed))
+    weights = _gaussian_weights(scaled_frames(BAILANDO_SMOOTHING, BAS_FPS, fps))
+    return np.flatnonzero(_bailando_beat_mask(m, weights))
+
+
+@lru_cache(maxsize=16)
+def _gaussian_weights(sigma: float) -> np.ndarray:
+    """scipy.ndimage's Gaussian kernel of ``gaussian_filter1d(x, sigma)`` (truncate 4)."""
+    radius = int(4.0 * sigma + 0.5)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    phi = np.exp(-0.5 / sigma**2 * x**2)
+    weights = phi / phi.sum()
+    weights.flags.writeable = False
+    return weights
+
+
+@numba.njit(cache=True)
+def _bailando_beat_mask(motion, weights):
+    """(T, J, 3) positions -> (T - 1,) bool: strict local minima of the mean joint displacement
+    per frame step, smoothed by ``weights`` (odd length) with reflected edges (d c b a | a b c d |
+    d c b a, repeated for curves shorter than the kernel). The first and last steps are never
+    minima (argrelextrema clips its neighbours to the ends)."""
+    n_frames, n_joints, _ = motion.shape
+    n = n_frames - 1
+    speed = np.empty(n)
+    for t in range(n):
+        total = 0.0
+        for j in range(n_joints):
+            dx = motion[t + 1, j, 0] - motion[t, j, 0]
+            dy = motion[t + 1, j, 1] - motion[t, j, 1]
+            dz = motion[t + 1, j, 2] - motion[t, j, 2]
+            total += math.sqrt(dx * dx + dy * dy + dz * dz)
+        speed[t] = total / n_joints
+    radius = len(weights) // 2
+    smooth = np.empty(n)
+    for i in range(n):
+        acc = 0.0
+        inside = radius <= i < n - radius
+        for k in range(-radius, radius + 1):
+            idx = i + k
+            if not inside:
+                idx %= 2 * n
+                if idx >= n:
+                    idx = 2 * n - 1 - idx
+            acc += weights[k + radius] * speed[idx]
+        smooth[i] = acc
+    mask = np.zeros(n, np.bool_)
+    for i in range(1, n - 1):
+        mask[i] = smooth[i] < smooth[i - 1] and smooth[i] < smooth[i + 1]
+    return mask
 
 
 def fact_motion_beats(motion: np.ndarray, fps: float) -> np.ndarray:

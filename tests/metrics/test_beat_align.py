@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import argrelextrema
 
 from gesture_gym.data import load_corpus
 from gesture_gym.metrics.beat_align import (
@@ -92,6 +94,26 @@ def test_ground_truth_dance_aligns_with_its_own_music_not_shifted_music(score):
         own
         > np.mean([score(c.motion, b, c.fps) for c, b in zip(clips, half_beat, strict=True)]) + 0.2
     )
+
+
+def test_bailando_beats_follow_scipy_smoothing_and_argrelextrema():
+    """The compiled motion beats are the reference's: gaussian_filter1d (reflect, truncate 4) of
+    the mean joint displacement, then argrelextrema(np.less); also for motion shorter than the
+    smoothing kernel (repeated reflection) and at every frame rate."""
+    rng = np.random.default_rng(1)
+
+    def reference(m: np.ndarray, fps: float) -> np.ndarray:
+        speed = np.linalg.norm(np.diff(np.asarray(m, np.float64), axis=0), axis=-1).mean(axis=1)
+        return argrelextrema(gaussian_filter1d(speed, 5 * fps / 60), np.less)[0]
+
+    clips = [*load_corpus("music-dance", "test")[:3], *load_corpus("speech-gesture", "test")[:3]]
+    for c in clips:
+        noisy = c.motion + rng.normal(scale=0.01, size=c.motion.shape)
+        np.testing.assert_array_equal(bailando_motion_beats(noisy, c.fps), reference(noisy, c.fps))
+    for frames in (2, 3, 4, 6, 9, 17, 40):
+        for fps in (20.0, 30.0, 60.0):
+            m = rng.normal(size=(frames, 4, 3))
+            np.testing.assert_array_equal(bailando_motion_beats(m, fps), reference(m, fps))
 
 
 def test_float32_motion_scores_as_its_float64_copy():

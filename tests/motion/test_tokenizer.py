@@ -127,9 +127,19 @@ def test_a_world_frame_part_with_root_position_keeps_the_sway_exactly(motions):
     np.testing.assert_allclose(speech.features_to_motion(f[None], RootState(1))[0], m, atol=1e-6)
 
 
-@pytest.mark.parametrize("kind", ["lower", "dance"])
+def position_root_tokenizer() -> Tokenizer:
+    """A speech-like part: world root position, features linear in positions (untrained)."""
+    tok = Tokenizer.create(tiny_config("upper", skeleton="upper_body", root="position"))
+    tok.model.quantizer.codebook.normal_(generator=torch.Generator().manual_seed(0))
+    return tok
+
+
+@pytest.mark.parametrize("kind", ["lower", "upper", "position", "dance"])
 def test_streaming_equals_full_decode_and_resets_only_the_named_envs(dance, kind):
-    tok = dance if kind == "dance" else dance.lower
+    # root modes: "trajectory" (lower) is integrated per step, "none" (upper) and "position"
+    # map to positions in the decoder's last layer
+    tok = {"dance": dance, "lower": dance.lower, "upper": dance.upper}.get(kind)
+    tok = tok or position_root_tokenizer()
     rng = np.random.default_rng(1)
     shape = (3, 40, 2) if kind == "dance" else (3, 40)
     seqs = rng.integers(0, 16, shape)

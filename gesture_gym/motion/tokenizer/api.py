@@ -129,6 +129,16 @@ class Tokenizer:
             return body + rep.root_channels(features)[..., None, :]
         return body + self.model.root_offset.numpy()
 
+    def linear_positions(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(A, c) with flattened positions = features @ A + c (features_to_motion's map), or None
+        for root mode "trajectory", which integrates the root."""
+        if self.representation.root == "trajectory":
+            return None
+        n = self.model.channels
+        basis = np.concatenate([np.zeros((1, n)), np.eye(n)]).astype(np.float32)[None]
+        positions = self.features_to_motion(basis, RootState(1))[0].reshape(n + 1, -1)
+        return torch.from_numpy(positions[1:] - positions[0]), torch.from_numpy(positions[0])
+
     def _check_tokens(self, tokens: np.ndarray) -> np.ndarray:
         t = np.asarray(tokens)
         if t.ndim not in (1, 2) or t.shape[-1] == 0 or not np.issubdtype(t.dtype, np.integer):
@@ -208,21 +218,23 @@ class StreamingDecoder(_Streams):
     """
 
     def __init__(self, tokenizer: Tokenizer, batch_size: int) -> None:
-        super().__init__([DecoderStream([tokenizer.model], int(batch_size))], batch_size)
+        # features that map to positions linearly (all root modes but "trajectory") are mapped
+        # by the decoder's last matmul: a step then needs no numpy work to assemble the body
+        self.positions = tokenizer.linear_positions()
+        stream = DecoderStream([tokenizer.model], int(batch_size), [self.positions])
+        super().__init__([stream], batch_size)
         self.tokenizer = tokenizer
 
-    def step_features(self, tokens: np.ndarray) -> np.ndarray:
-        """(B,) tokens -> (B, ds, C) raw features of this step's frames."""
+    def step(self, tokens: np.ndarray) -> np.ndarray:
+        """(B,) tokens -> (B, frames_per_token, J_part, 3) float32 positions of this step."""
         t = self.tokenizer._check_tokens(np.asarray(tokens).reshape(-1))
         if t.shape != (self.batch_size,):
             raise ValueError(f"tokens: expected shape ({self.batch_size},), got {np.shape(tokens)}")
         (out,) = self.streams[0].step([t])
         self.steps += 1
-        return out
-
-    def step(self, tokens: np.ndarray) -> np.ndarray:
-        """(B,) tokens -> (B, frames_per_token, J_part, 3) float32 positions of this step."""
-        return self.tokenizer.features_to_motion(self.step_features(tokens), self.root)
+        if self.positions is None:
+            return self.tokenizer.features_to_motion(out, self.root)
+        return out.reshape(out.shape[:2] + (-1, 3))
 
 
 class DanceTokenizer:

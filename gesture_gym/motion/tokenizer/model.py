@@ -162,13 +162,14 @@ class Upsample(CausalConv):
         return super().forward(torch.repeat_interleave(x, 2, dim=-1))
 
     def stream_weights(
-        self, scale: torch.Tensor | None = None, shift: torch.Tensor | None = None
+        self, matrix: torch.Tensor | None = None, shift: torch.Tensor | None = None
     ) -> list[torch.Tensor]:
-        """Bias and polyphase matrices, with ``scale * y + shift`` of the output folded in."""
+        """Bias and polyphase matrices, with ``y @ matrix + shift`` of the output y folded in
+        (C_out then becomes matrix's columns)."""
         bias, w0, w1, w2 = super().stream_weights()
-        if scale is not None and shift is not None:
-            w0, w1, w2 = (w * scale for w in (w0, w1, w2))
-            bias = bias * scale + shift
+        if matrix is not None and shift is not None:
+            w0, w1, w2 = (w @ matrix for w in (w0, w1, w2))
+            bias = bias @ matrix + shift
         return [bias.repeat(2), torch.cat([w0 + w1, w0], 1), torch.cat([w2, w1 + w2], 1)]
 
 

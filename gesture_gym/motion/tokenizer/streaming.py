@@ -201,10 +201,17 @@ class DecoderStream:
 
     State: ``first.history`` (the last tokens the first conv reads) and ``buffers`` (one per
     later causal conv, step order). The last layer has the denormalisation folded in, so a step
-    returns raw feature frames.
+    returns raw feature frames, or with ``outputs`` (per model an affine map (A, c) of the raw
+    features f) the frames f @ A + c: a tokenizer whose features map to positions linearly gets
+    positions from the decoder's own last matmul.
     """
 
-    def __init__(self, models: Sequence[VQVAE], batch_size: int) -> None:
+    def __init__(
+        self,
+        models: Sequence[VQVAE],
+        batch_size: int,
+        outputs: Sequence[tuple[torch.Tensor, torch.Tensor] | None] | None = None,
+    ) -> None:
         if len({stream_signature(m) for m in models}) != 1:
             raise ValueError(
                 "decoders streamed together need one shape (code_dim, decoder widths, depth, "
@@ -212,7 +219,12 @@ class DecoderStream:
             )
         self.batch_size = int(batch_size)
         self.groups = len(models)
-        self.channels = [m.channels for m in models]
+        maps = []  # per model: the last layer's output y -> (y * std + mean) @ A + c
+        for m, out in zip(models, outputs or [None] * len(models), strict=True):
+            std, mean = m.std.detach(), m.mean.detach()
+            a, c = out if out is not None else (torch.eye(len(std)), torch.zeros(len(std)))
+            maps.append((std[:, None] * a, mean @ a + c))
+        self.channels = [a.shape[1] for a, _ in maps]
         self.frames_per_token = models[0].cfg.downsample
         self.first = TokenConv(models, self.batch_size)
         decoders: list[CausalDecoder] = [m.decoder for m in models]
@@ -221,10 +233,8 @@ class DecoderStream:
         for k, layers in enumerate(zip(*per_model, strict=True)):
             last = k == len(per_model[0]) - 1
             weights = [
-                layer.stream_weights(m.std.detach(), m.mean.detach())
-                if last
-                else layer.stream_weights()
-                for layer, m in zip(layers, models, strict=True)
+                layer.stream_weights(*out) if last else layer.stream_weights()
+                for layer, out in zip(layers, maps, strict=True)
             ]
             self.convs.append(self._stream_conv(layers[0], weights))
         self.projs = [
