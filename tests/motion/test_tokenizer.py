@@ -157,6 +157,9 @@ def test_streaming_equals_full_decode_and_resets_only_the_named_envs(dance, kind
     np.testing.assert_allclose(rest[1], tok.decode(fresh[1, :15]), atol=1e-4)
 
     assert len(stream.streams) == 1  # the dance pair's parts step as one stacked stream
+    # steps run in grad mode without building a graph: every weight and cache is detached
+    assert torch.is_grad_enabled()
+    assert not any(b.data.requires_grad for s in stream.streams for b in s.buffers)
     fresh = tok.streaming_decoder(3)
     for s, f in zip(stream.streams, fresh.streams, strict=True):  # bounded state after 40 steps
         assert [b.data.shape for b in s.buffers] == [b.data.shape for b in f.buffers]

@@ -164,6 +164,9 @@ class TokenConv:
         self.tap_rows = np.arange(self.taps) * rows  # where each tap's rows start
         # table rows of the last taps - 1 steps' tokens, oldest first: (G * B, taps - 1)
         self.history = np.repeat(self.pads[:, None], self.taps - 1, axis=1)
+        # where each sequence's rows start in the flattened index (made once: embedding_bag
+        # would build them from a 2-D index every step)
+        self.bags = torch.arange(0, len(self.first_rows) * self.taps, self.taps)
 
     def reset(self, sequences: np.ndarray | slice) -> None:
         hist = self.history.reshape(self.groups, self.batch_size, -1)
@@ -173,7 +176,9 @@ class TokenConv:
         """One (B,) token array per decoder -> (G, B, C_out)."""
         rows = np.concatenate(tokens) + self.first_rows
         index = np.concatenate([self.history, rows[:, None]], axis=1) + self.tap_rows
-        y = torch.nn.functional.embedding_bag(torch.from_numpy(index), self.table, mode="sum")
+        y = torch.nn.functional.embedding_bag(
+            torch.from_numpy(index.ravel()), self.table, self.bags, mode="sum"
+        )
         self.history[:, :-1] = self.history[:, 1:]
         self.history[:, -1] = rows
         return y.view(self.groups, self.batch_size, -1)
@@ -275,15 +280,16 @@ class DecoderStream:
         return buffers
 
     def reset(self, sequences: np.ndarray | slice) -> None:
-        with torch.inference_mode():
-            self.first.reset(sequences)
-            for buffer in self.buffers:
-                buffer.reset(sequences)
+        self.first.reset(sequences)
+        for buffer in self.buffers:
+            buffer.reset(sequences)
 
     def step(self, tokens: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """One (B,) int64 token array per decoder -> one (B, ds, C_g) raw-feature array each."""
-        with torch.inference_mode():
-            out = self._decode(self.first.step(tokens)).numpy()
+        """One (B,) int64 token array per decoder -> one (B, ds, C_g) raw-feature array each.
+
+        Every tensor here is detached, so no grad mode is needed (entering inference mode would
+        cost as much as a small layer's matmul)."""
+        out = self._decode(self.first.step(tokens)).numpy()
         out = out.reshape(self.groups, self.frames_per_token, self.batch_size, -1)
         return [out[i, :, :, :c].transpose(1, 0, 2) for i, c in enumerate(self.channels)]
 
